@@ -16,6 +16,7 @@ _ROOMS = {
     "hfpl.metrics.cli": "cli",
     "hfpl.data.cli": "data",
     "hfpl.workflow.cli": "workflow",
+    "hfpl.workflow.tables_cli": "workflow",
 }
 
 
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
             if err.name and err.name.startswith("hfpl"):
                 continue  # room not built yet
             missing = err.name
-            stub = subparsers.add_parser(module_name.split(".")[1], help=f"(needs hfpl[{extra}])")
+            stub = subparsers.add_parser(module_name.split(".")[-1], help=f"(needs hfpl[{extra}])")
             stub.set_defaults(
                 func=lambda _args, m=missing, e=extra: sys.exit(
                     f"hfpl: missing dependency {m!r}; install it with: pip install 'hfpl[{e}]'"
