@@ -1,0 +1,100 @@
+"""``hfpl eval``: score a directory of predictions and write the evaluator JSON atomically."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from hfpl.metrics.confusion import J_CONVENTIONS
+from hfpl.metrics.evaluate import evaluate_dir
+from hfpl.metrics.readers import FORMATS, EvalInputError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``eval`` subcommand to the ``hfpl`` dispatcher."""
+    p = subparsers.add_parser(
+        "eval",
+        help="J, F and J&F of predictions against GT label PNGs",
+        description="Score predictions (one file per id) against GT PNGs; writes metrics JSON.",
+    )
+    p.add_argument("--pred", required=True, type=Path, help="prediction directory")
+    p.add_argument("--gt", required=True, type=Path, help="GT label PNG directory (255 = void)")
+    p.add_argument(
+        "--list",
+        required=True,
+        type=Path,
+        help="image list: one id per line (the first token's file stem is the id)",
+    )
+    p.add_argument("--format", required=True, choices=FORMATS, help="prediction file format")
+    t = p.add_mutually_exclusive_group()
+    t.add_argument("--bg-threshold", type=float, help="background threshold (cam-dict, irn)")
+    t.add_argument(
+        "--sweep", metavar="START:STOP:STEP", help="threshold grid (STOP inclusive); best J wins"
+    )
+    p.add_argument("--num-classes", type=int, default=21, help="classes incl. background")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes")
+    p.add_argument(
+        "--j-convention", choices=sorted(J_CONVENTIONS), default="present", help="mIoU averaging"
+    )
+    p.add_argument(
+        "--missing-as-background",
+        action="store_true",
+        help="score missing prediction files as all background (as the authors' CAM scripts)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--out", required=True, type=Path, help="metrics JSON to write")
+    p.set_defaults(func=run)
+
+
+def read_ids(path: Path) -> list[str]:
+    """Ids from a list file: ``2007_000032`` or ``/JPEGImages/2007_000032.jpg /Seg.../...png``."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as err:
+        raise EvalInputError(f"cannot read --list {path}: {err.strerror}") from None
+    return [Path(line.split()[0]).stem for line in lines if line.strip()]
+
+
+def write_json_atomic(data: dict, out: Path) -> None:
+    """Write ``data`` to ``out`` via a temp file + rename: a crash leaves no partial file."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2, allow_nan=False)
+            f.write("\n")
+        os.replace(tmp, out)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``hfpl eval``; returns 0, or 2 with one error line on bad input."""
+    try:
+        result = evaluate_dir(
+            args.pred,
+            args.gt,
+            read_ids(args.list),
+            args.format,
+            bg_threshold=args.bg_threshold,
+            sweep=args.sweep,
+            num_classes=args.num_classes,
+            jobs=args.jobs,
+            missing_as_background=args.missing_as_background,
+            j_convention=args.j_convention,
+            progress=not args.quiet,
+        )
+    except EvalInputError as err:
+        print(f"hfpl eval: error: {err}", file=sys.stderr)
+        return 2
+    write_json_atomic(result, args.out)
+    summary = "  ".join(f"{k} {result[k]:.2f}" for k in ("J", "F", "JF") if result[k] is not None)
+    if result["bg_threshold"] is not None:
+        summary += f"  (t = {result['bg_threshold']})"
+    print(f"{summary}  [{result['n_images']} images] -> {args.out}")
+    return 0

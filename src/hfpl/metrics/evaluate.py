@@ -1,0 +1,261 @@
+"""``evaluate_dir``: J, F and J&F of a directory of predictions against GT label PNGs.
+
+Images are processed in chunks, in a process pool when ``jobs > 1``; each chunk returns its
+accumulator states (one per threshold) and the parent merges them, so the result does not depend
+on ``jobs``. A threshold sweep reads every file once and updates one accumulator per threshold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from hfpl import __version__
+from hfpl.metrics.confusion import J_CONVENTIONS, VOID
+from hfpl.metrics.contour import BOUND_TH, GtContours
+from hfpl.metrics.jf import JFAccumulator, JFResult
+from hfpl.metrics.readers import (
+    FORMATS,
+    THRESHOLD_FORMATS,
+    EvalInputError,
+    prediction_path,
+    read_labels,
+    read_png_labels,
+    read_scores,
+)
+from hfpl.metrics.sweep import label_at, parse_sweep
+
+VOC_CLASSES = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
+    "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
+    "train", "tvmonitor",
+)  # fmt: skip
+_SHOW_IDS = 5  # how many offending ids an error message lists
+
+
+def class_names(num_classes: int) -> list[str]:
+    """The 21 VOC names (background first) for 21 classes, else ``class_0`` .. ``class_K``."""
+    if num_classes == len(VOC_CLASSES):
+        return list(VOC_CLASSES)
+    return [f"class_{k}" for k in range(num_classes)]
+
+
+def _check_labels(labels: np.ndarray, shape: tuple[int, ...], num_classes: int, what: str):
+    """Raise EvalInputError naming ``what`` on a size mismatch or a label outside 0..K."""
+    if labels.shape != shape:
+        raise EvalInputError(f"{what}: size {labels.shape} differs from the GT size {shape}")
+    bad = (labels < 0) | (labels >= num_classes)
+    if bad.any():
+        raise EvalInputError(
+            f"{what}: label {int(labels[bad][0])} outside 0..{num_classes - 1}; "
+            f"is --num-classes right?"
+        )
+
+
+def _evaluate_chunk(
+    items: Sequence[tuple[str, bool]],
+    pred_dir: Path,
+    gt_dir: Path,
+    fmt: str,
+    thresholds: Sequence[float | None],
+    num_classes: int,
+) -> list[JFAccumulator]:
+    """Accumulators (one per threshold) over ``items`` = [(image id, prediction missing)]."""
+    accs = [JFAccumulator(num_classes) for _ in thresholds]
+    for image_id, missing in items:
+        gt_path = Path(gt_dir) / f"{image_id}.png"
+        gt = read_png_labels(gt_path)
+        gt_valid = np.where(gt == VOID, 0, gt)
+        _check_labels(gt_valid, gt.shape, num_classes, f"GT {gt_path}")
+        gt_contours = GtContours(gt, num_classes)
+        path = prediction_path(pred_dir, image_id, fmt)
+        if missing:
+            preds = [np.zeros(gt.shape, np.int64)] * len(thresholds)
+        elif fmt in THRESHOLD_FORMATS:
+            scores = read_scores(path, fmt, gt.shape)
+            _check_labels(scores.fg_label, gt.shape, num_classes, f"prediction {path}")
+            preds = [label_at(scores, t) for t in thresholds]
+        else:
+            preds = [read_labels(path, fmt, gt.shape)]
+            _check_labels(preds[0], gt.shape, num_classes, f"prediction {path}")
+        for acc, pred in zip(accs, preds, strict=True):
+            acc.update(pred, gt, gt_contours)
+    return accs
+
+
+def _init_worker() -> None:
+    cv2.setNumThreads(1)  # the pool provides the parallelism; avoid oversubscription
+
+
+def _thresholds(fmt: str, bg_threshold: float | None, sweep) -> list[float | None]:
+    if fmt not in FORMATS:
+        raise EvalInputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if bg_threshold is not None and sweep is not None:
+        raise EvalInputError("give either a background threshold or a sweep, not both")
+    if fmt not in THRESHOLD_FORMATS:
+        if bg_threshold is not None or sweep is not None:
+            raise EvalInputError(f"format {fmt!r} has no background threshold; drop it")
+        return [None]
+    if sweep is not None:
+        thresholds = parse_sweep(sweep) if isinstance(sweep, str) else [float(t) for t in sweep]
+        if not thresholds:
+            raise EvalInputError("the sweep grid is empty")
+        return thresholds
+    if bg_threshold is None:
+        raise EvalInputError(f"format {fmt!r} needs --bg-threshold T or --sweep START:STOP:STEP")
+    return [float(bg_threshold)]
+
+
+def _check_files(pred_dir, gt_dir, ids, fmt, missing_as_background) -> list[bool]:
+    """Per id: is its prediction missing? Raises if GT is missing or predictions are (unless
+    ``missing_as_background``)."""
+    gt_missing = [i for i in ids if not (Path(gt_dir) / f"{i}.png").is_file()]
+    if gt_missing:
+        raise EvalInputError(
+            f"{len(gt_missing)} of {len(ids)} GT files missing in {gt_dir}, e.g. "
+            f"{gt_missing[:_SHOW_IDS]}; check --gt and --list"
+        )
+    missing = [not prediction_path(pred_dir, i, fmt).is_file() for i in ids]
+    if any(missing) and not missing_as_background:
+        first = [i for i, m in zip(ids, missing, strict=True) if m][:_SHOW_IDS]
+        raise EvalInputError(
+            f"{sum(missing)} of {len(ids)} predictions missing in {pred_dir}, e.g. {first}; "
+            f"check --pred/--format, or pass --missing-as-background to score them as background"
+        )
+    return missing
+
+
+def _percent(x: float) -> float | None:
+    return None if math.isnan(x) else 100.0 * x
+
+
+def evaluate_dir(
+    pred_dir: str | Path,
+    gt_dir: str | Path,
+    ids: Sequence[str],
+    fmt: str,
+    *,
+    bg_threshold: float | None = None,
+    sweep: str | Sequence[float] | None = None,
+    num_classes: int = 21,
+    jobs: int = 1,
+    missing_as_background: bool = False,
+    j_convention: str = "present",
+    progress: bool = True,
+) -> dict:
+    """Evaluate predictions ``pred_dir/<id>.{png,npy}`` against ``gt_dir/<id>.png``.
+
+    ``fmt``: one of ``readers.FORMATS``; thresholded formats need ``bg_threshold`` or ``sweep``
+    (``"START:STOP:STEP"``, STOP inclusive, or a list of thresholds; the best t by J is chosen).
+    Returns the evaluator JSON dict: "J", "F", "JF" (percent), "per_class"
+    ({name: {"J", "F"}}, None where undefined), "bg_threshold", "sweep" ([{"t", "J", "F", "JF"}]
+    or None), "n_images", "n_missing_as_background", "num_classes", "format", "conventions",
+    "hfpl_version". Raises ``EvalInputError`` (a ValueError) on bad input.
+    """
+    if j_convention not in J_CONVENTIONS:
+        raise EvalInputError(
+            f"unknown J convention {j_convention!r}; choose one of {sorted(J_CONVENTIONS)}"
+        )
+    if not 2 <= num_classes <= VOID:
+        raise EvalInputError(f"--num-classes {num_classes}: need 2..255 (background included)")
+    ids = list(ids)
+    if not ids:
+        raise EvalInputError("the image list is empty")
+    thresholds = _thresholds(fmt, bg_threshold, sweep)
+    missing = _check_files(pred_dir, gt_dir, ids, fmt, missing_as_background)
+
+    items = list(zip(ids, missing, strict=True))
+    jobs = max(1, min(jobs, len(items)))
+    size = max(1, min(32, math.ceil(len(items) / (4 * jobs))))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    args = (Path(pred_dir), Path(gt_dir), fmt, thresholds, num_classes)
+    accs = [JFAccumulator(num_classes) for _ in thresholds]
+    with tqdm(total=len(items), unit="img", desc="hfpl eval", disable=not progress) as bar:
+        if jobs == 1:
+            results = ((len(c), _evaluate_chunk(c, *args)) for c in chunks)
+            for n, part in results:
+                _merge(accs, part)
+                bar.update(n)
+        else:
+            with ProcessPoolExecutor(jobs, initializer=_init_worker) as pool:
+                futures = {pool.submit(_evaluate_chunk, c, *args): len(c) for c in chunks}
+                for future in as_completed(futures):
+                    _merge(accs, future.result())
+                    bar.update(futures[future])
+
+    results = [acc.compute(j_convention) for acc in accs]
+    best = int(np.argmax([-np.inf if math.isnan(r.j) else r.j for r in results]))
+    return _report(
+        results,
+        best,
+        thresholds,
+        sweep is not None,
+        len(ids),
+        sum(missing),
+        fmt,
+        num_classes,
+        j_convention,
+    )
+
+
+def _merge(accs: list[JFAccumulator], part: list[JFAccumulator]) -> None:
+    for acc, other in zip(accs, part, strict=True):
+        acc.merge(other)
+
+
+def _report(
+    results: list[JFResult],
+    best: int,
+    thresholds: list[float | None],
+    is_sweep: bool,
+    n_images: int,
+    n_missing: int,
+    fmt: str,
+    num_classes: int,
+    j_convention: str,
+) -> dict:
+    chosen = results[best]
+    f_per_class = [None, *(_percent(f) for f in chosen.f_per_class)]  # no F for background
+    names = class_names(num_classes)
+    per_class = {
+        name: {"J": _percent(j), "F": f}
+        for name, j, f in zip(names, chosen.j_per_class, f_per_class, strict=True)
+    }
+    sweep_rows = [
+        {"t": t, "J": _percent(r.j), "F": _percent(r.f), "JF": _percent(r.jf)}
+        for t, r in zip(thresholds, results, strict=True)
+    ]
+    return {
+        "J": _percent(chosen.j),
+        "F": _percent(chosen.f),
+        "JF": _percent(chosen.jf),
+        "per_class": per_class,
+        "bg_threshold": thresholds[best],
+        "sweep": sweep_rows if is_sweep else None,
+        "n_images": n_images,
+        "n_missing_as_background": n_missing,
+        "num_classes": num_classes,
+        "format": fmt,
+        "conventions": {
+            "J": f"{j_convention}: {J_CONVENTIONS[j_convention]}; confusion matrix summed over "
+            "the dataset, GT void (255) ignored",
+            "F": f"mean over foreground classes of the per-class contour F from m1, m2, nG, nP "
+            f"summed over the dataset; boundaries by DAVIS seg2bmap, disk radius "
+            f"ceil({BOUND_TH} * diagonal); GT void set to background; class absent from GT and "
+            "prediction everywhere -> 1",
+            "JF": "(J + F) / 2",
+            "sweep": "best threshold = highest J (first on ties); STOP inclusive"
+            if is_sweep
+            else None,
+            "threshold": "label = argmax over [t, fg scores] with key + 1; background wins ties"
+            if fmt in THRESHOLD_FORMATS
+            else None,
+        },
+        "hfpl_version": __version__,
+    }
