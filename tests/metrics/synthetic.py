@@ -29,12 +29,13 @@ def random_blobs(rng: np.random.Generator, shape, num_classes: int, n_blobs: int
 
 
 def perturb(rng: np.random.Generator, gt: np.ndarray, num_classes: int) -> np.ndarray:
-    """A prediction near ``gt``: shifted, with a spurious blob and salt noise."""
+    """A prediction near ``gt``: shifted, with a spurious blob and salt noise drawn from the
+    classes now in the image (predictions, like VOC images, hold few classes)."""
     pred = np.roll(np.where(gt == 255, 0, gt), tuple(rng.integers(-6, 7, 2)), axis=(0, 1))
     extra = random_blobs(rng, gt.shape, num_classes, 1)
     pred = np.where(extra > 0, extra, pred)
     noise = rng.random(gt.shape) < 0.002
-    pred[noise] = rng.integers(0, num_classes, int(noise.sum()))
+    pred[noise] = rng.choice(np.unique(pred), int(noise.sum()))
     return pred
 
 
