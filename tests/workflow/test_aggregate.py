@@ -1,0 +1,267 @@
+"""Aggregation and tables over metrics/manifest files written here (statistics checked against
+Python's `statistics` module, independently of pandas)."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from hfpl.cli import main
+from hfpl.workflow.aggregate import (
+    ResultsError,
+    collect_runs,
+    load_paper,
+    load_tables_config,
+    summarize,
+)
+from hfpl.workflow.report import write_atomic
+
+REPO = Path(__file__).resolve().parents[2]
+
+TABLES = {
+    "seeds": [0, 1, 2, 3, 4],
+    "incomplete_mark": "†",
+    "rows": {
+        "seam_r38": {"label": "SEAM", "backbone": "Res38"},
+        "pmm_r38": {"label": "PMM", "backbone": "Res38", "method": "pmm"},
+    },
+    "tables": {
+        "table1": {
+            "caption": "CAM J",
+            "dataset": "voc",
+            "rows": ["seam_r38", "pmm_r38"],
+            "variants": ["baseline", "isl_fsl"],
+            "evaluation": "cam_train",
+            "evaluation_by_row": {"pmm_r38": "cam_val"},
+            "metrics": ["J", "F"],
+            "statistics": ["max", "mean_std", "n"],
+            "paper_extra": [{"label": "Ref.", "variant": "reported", "metric": "J"}],
+        }
+    },
+}
+PAPER = {
+    "table1": {
+        "seam_r38": {
+            "reported": {"J": 55.4},
+            "baseline": {"J": {"max": 55.6, "mean": 55.0, "std": 0.4}},
+        }
+    }
+}
+
+
+def write_run(runs, method, variant, seed, evaluation, j, *, step="cam", exit_status=0, ds="voc"):
+    """One step's manifest + evaluator JSON in the run layout; F = J - 20, JF their mean."""
+    step_dir = runs / ds / method / variant / f"seed{seed}" / step
+    (step_dir / "metrics").mkdir(parents=True, exist_ok=True)
+    if exit_status is not None:
+        (step_dir / "manifest.json").write_text(json.dumps({"exit_status": exit_status}))
+    metrics = {"J": j, "F": j - 20, "JF": j - 10, "per_class": {}, "n_images": 3}
+    (step_dir / "metrics" / f"{evaluation}.json").write_text(json.dumps(metrics))
+
+
+SEAM_BASE = [55.0, 56.25, 54.5, 55.75, 53.0]
+SEAM_ISL = [60.0, 61.5, 60.75]  # seeds 0-2 only: incomplete
+
+
+@pytest.fixture
+def runs(tmp_path):
+    runs = tmp_path / "runs"
+    for seed, j in enumerate(SEAM_BASE):
+        write_run(runs, "seam_r38", "baseline", seed, "cam_train", j)
+    for seed, j in enumerate(SEAM_ISL):
+        write_run(runs, "seam_r38", "isl_fsl", seed, "cam_train", j)
+    write_run(runs, "seam_r38", "baseline", 7, "cam_train", 99.0)  # outside the seed set
+    write_run(runs, "seam_r38", "isl_fsl", 3, "cam_train", 1.0, exit_status=1)  # failed step
+    write_run(runs, "seam_r38", "isl_fsl", 4, "cam_train", 2.0, exit_status=None)  # unfinished
+    for seed in range(5):
+        write_run(runs, "pmm", "baseline", seed, "cam_val", 50.0 + seed)
+        write_run(runs, "pmm", "baseline", seed, "cam_train", 10.0)  # not the row's evaluation
+    return runs
+
+
+@pytest.fixture
+def config_files(tmp_path):
+    (tmp_path / "tables.yaml").write_text(yaml.safe_dump(TABLES, allow_unicode=True))
+    (tmp_path / "paper.yaml").write_text(yaml.safe_dump(PAPER))
+    (tmp_path / "experiments.yaml").write_text(
+        yaml.safe_dump({"variants": {"baseline": {}, "isl_fsl": {}}})
+    )
+    return tmp_path
+
+
+def cell(summary, row, variant, metric):
+    hit = summary[(summary.row == row) & (summary.variant == variant) & (summary.metric == metric)]
+    assert len(hit) == 1
+    return hit.iloc[0]
+
+
+def test_collect_runs_skips_failed_and_unfinished_steps(runs):
+    frame = collect_runs(runs)
+    seam_isl = frame[(frame.method == "seam_r38") & (frame.variant == "isl_fsl")]
+    assert sorted(seam_isl[seam_isl.metric == "J"].seed) == [0, 1, 2]
+    assert set(frame.metric) == {"J", "F", "JF"}
+    assert len(frame) == 3 * (len(SEAM_BASE) + 1 + len(SEAM_ISL) + 10)
+
+
+def test_summary_statistics_match_reference(runs, config_files):
+    cfg = load_tables_config(config_files / "tables.yaml")
+    summary = summarize(collect_runs(runs), cfg, "table1", PAPER)
+    base = cell(summary, "seam_r38", "baseline", "J")
+    assert base.n == 5 and base.n_expected == 5 and base.complete
+    assert base["mean"] == pytest.approx(statistics.mean(SEAM_BASE))
+    assert base["std"] == pytest.approx(statistics.stdev(SEAM_BASE))  # sample std, ddof=1
+    assert base["max"] == max(SEAM_BASE)
+    assert (base.paper_mean, base.paper_std, base.paper_max) == (55.0, 0.4, 55.6)
+    f = cell(summary, "seam_r38", "baseline", "F")
+    assert f["mean"] == pytest.approx(statistics.mean(SEAM_BASE) - 20)
+    isl = cell(summary, "seam_r38", "isl_fsl", "J")
+    assert isl.n == 3 and not isl.complete
+    assert isl["std"] == pytest.approx(statistics.stdev(SEAM_ISL))
+    pmm = cell(summary, "pmm_r38", "baseline", "J")  # its own evaluation and method directory
+    assert (pmm.evaluation, pmm.method, pmm.n) == ("cam_val", "pmm", 5)
+    assert pmm["mean"] == pytest.approx(52.0)
+    missing = cell(summary, "pmm_r38", "isl_fsl", "J")
+    assert missing.n == 0 and pd.isna(missing["mean"]) and pd.isna(missing.paper_mean)
+    # --seeds 3: the first three seeds only, so seam isl_fsl becomes complete
+    summary3 = summarize(collect_runs(runs), cfg, "table1", PAPER, seeds=3)
+    assert cell(summary3, "seam_r38", "isl_fsl", "J").complete
+    assert cell(summary3, "seam_r38", "baseline", "J")["max"] == max(SEAM_BASE[:3])
+
+
+def test_tables_cli_writes_csv_md_tex_with_marks_and_paper(runs, config_files, tmp_path, capsys):
+    out = tmp_path / "tables"
+    code = main(
+        [
+            "tables",
+            "--runs", str(runs),
+            "--experiments", str(config_files / "experiments.yaml"),
+            "--tables", str(config_files / "tables.yaml"),
+            "--paper", str(config_files / "paper.yaml"),
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["table1.csv", "table1.md", "table1.tex"]
+    csv = pd.read_csv(out / "table1.csv")
+    assert len(csv) == 2 * 2 * 2  # rows × variants × metrics
+    md = (out / "table1.md").read_text()
+    lines = {
+        ln.split("|")[3].strip() + "/" + ln.split("|")[1].strip(): ln for ln in md.splitlines()[4:]
+    }
+    base = lines["baseline/SEAM"]
+    mean, std = statistics.mean(SEAM_BASE), statistics.stdev(SEAM_BASE)
+    assert f"| {mean:.1f}±{std:.1f} " in base  # ours, complete: no mark
+    assert "| 55.0±0.4 " in base and "| 55.6 " in base and "| 55.4 " in base  # the paper's
+    isl = lines["isl_fsl/SEAM"]
+    isl_mean, isl_std = statistics.mean(SEAM_ISL), statistics.stdev(SEAM_ISL)
+    assert f"| {isl_mean:.1f}±{isl_std:.1f}† " in isl and f"| {max(SEAM_ISL):.1f}† " in isl
+    assert "| 3 " in isl
+    assert "–" in lines["isl_fsl/PMM"]
+    assert "sample std (ddof=1)" in md
+    tex = (out / "table1.tex").read_text()
+    assert "\\toprule" in tex and f"{mean:.1f}±{std:.1f}" in tex
+
+
+def test_tables_cli_skips_tables_with_unconfigured_variants(runs, config_files, tmp_path, capsys):
+    (config_files / "experiments.yaml").write_text(yaml.safe_dump({"variants": ["baseline"]}))
+    args = ["tables", "--runs", str(runs), "--experiments", str(config_files / "experiments.yaml")]
+    args += [
+        "--tables",
+        str(config_files / "tables.yaml"),
+        "--paper",
+        str(config_files / "paper.yaml"),
+    ]
+    assert main([*args, "--out", str(tmp_path / "t")]) == 0
+    assert "skip table1: variants ['isl_fsl']" in capsys.readouterr().out
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda c: c["tables"]["table1"].update(colour="red"), "Additional properties"),
+        (lambda c: c["tables"]["table1"].update(metrics=["mIoU"]), "tables/table1/metrics/0"),
+        (lambda c: c["tables"]["table1"]["rows"].append("sipe_r38"), "unknown row 'sipe_r38'"),
+        (lambda c: c["tables"]["table1"].pop("dataset"), "'dataset' is a required property"),
+    ],
+)
+def test_bad_tables_config_is_one_clear_error(tmp_path, edit, message):
+    cfg = json.loads(json.dumps(TABLES))
+    edit(cfg)
+    path = tmp_path / "tables.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+    with pytest.raises(ResultsError, match=message) as err:
+        load_tables_config(path)
+    assert str(path) in str(err.value)
+
+
+def test_bad_cli_input_leaves_no_tables(runs, config_files, tmp_path, capsys):
+    (config_files / "paper.yaml").write_text("table1: {seam_r38: {baseline: {J: high}}}")
+    args = ["tables", "--runs", str(runs), "--experiments", str(config_files / "experiments.yaml")]
+    args += [
+        "--tables",
+        str(config_files / "tables.yaml"),
+        "--paper",
+        str(config_files / "paper.yaml"),
+    ]
+    assert main([*args, "--out", str(tmp_path / "t")]) == 2
+    assert "table1/seam_r38/baseline/J: expected a number" in capsys.readouterr().err
+    assert not (tmp_path / "t").exists()
+
+
+def test_duplicate_evaluation_and_broken_json(tmp_path):
+    runs = tmp_path / "runs"
+    write_run(runs, "seam_r38", "baseline", 0, "cam_train", 50.0, step="cam")
+    write_run(runs, "seam_r38", "baseline", 0, "cam_train", 51.0, step="cam_again")
+    with pytest.raises(ResultsError, match=r"several steps \['cam', 'cam_again'\]"):
+        collect_runs(runs)
+    broken = runs / "voc/seam_r38/baseline/seed0/cam_again/metrics/cam_train.json"
+    broken.write_text('{"J": 5')
+    with pytest.raises(ResultsError, match="cam_train.json: cannot read JSON"):
+        collect_runs(runs)
+
+
+def test_write_atomic_leaves_nothing_on_failure(tmp_path):
+    def fail(path):
+        path.write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(tmp_path / "table.md", fail)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_real_config_tables_and_figures(tmp_path):
+    """config/tables.yaml + paper.yaml end to end: all tables, Figs 1 and 6 drawn from runs."""
+    runs = tmp_path / "runs"
+    for seed in range(2):
+        for row, base in [("seam_r38", 63.0), ("sipe_r38", 68.0)]:
+            write_run(runs, row, "baseline", seed, "final_val", base + seed, step="seg")
+            write_run(runs, row, "isl_fsl", seed, "final_val", base + 2 + seed, step="seg")
+        for lam in ("0.0", "0.4", "1.0"):
+            write_run(runs, "seam_r38", f"isl_lambda_{lam}", seed, "pseudo_train", 60 + seed)
+    experiments = tmp_path / "experiments.yaml"
+    experiments.write_text("{}\n")  # no variants key: nothing filtered
+    out, figs = tmp_path / "tables", tmp_path / "figures"
+    code = main(
+        [
+            "tables", "--runs", str(runs), "--experiments", str(experiments),
+            "--tables", str(REPO / "config/tables.yaml"),
+            "--paper", str(REPO / "config/paper.yaml"),
+            "--seeds", "2", "--out", str(out), "--figures", str(figs),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    cfg = load_tables_config(REPO / "config/tables.yaml")
+    assert sorted(p.name for p in out.glob("*.md")) == sorted(f"{t}.md" for t in cfg["tables"])
+    assert sorted(p.name for p in figs.iterdir()) == ["fig1.png", "fig6.png"]  # fig7: no runs
+    assert (figs / "fig1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    table2 = (out / "table2.md").read_text()
+    assert "| 63.5±0.7 " in table2 and "| 63.9±0.5 " in table2  # ours (2 seeds) and the paper's
+    assert "| 65.4 " in table2  # paper-only test J
+    load_paper(REPO / "config/paper.yaml")
