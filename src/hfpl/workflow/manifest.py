@@ -1,0 +1,63 @@
+"""Provenance of one step run: what ran, on what code, in which environment, on which machine.
+
+``manifest.json`` (written last, atomically, by :mod:`hfpl.workflow.runner`) is also the step's
+completion marker. Keys:
+
+- ``dataset method variant seed step argv cwd env``: the job (the argv holds the variant's flags)
+- ``repos``: per repo key, the url, the verified commit and the sha256 of each applied patch
+- ``executor``: the executor's ``describe()`` (image digest, or ``local`` + pip freeze sha256)
+- ``environment``: python/hfpl/torch/torchvision/CUDA versions of the step's interpreter
+- ``host``: hostname, GPU ids and models
+- ``start``, ``end``, ``duration_s``, ``exit_status``, ``hfpl_version`` (of the workflow)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+from typing import Any
+
+# Runs in the step's interpreter (maybe another venv or a container); importing torch would take
+# seconds per step, so versions come from package metadata and torch/version.py is read as text.
+PROBE = r"""
+import importlib.metadata as md, json, platform, re, sys
+def version(name):
+    try:
+        return md.version(name)
+    except md.PackageNotFoundError:
+        return None
+cuda = None
+if version("torch"):
+    text = md.distribution("torch").locate_file("torch/version.py").read_text()
+    found = re.search(r"^cuda(?:\s*:[^=]+)?\s*=\s*['\"]([^'\"]+)", text, re.M)
+    cuda = found.group(1) if found else None
+info = {"python": platform.python_version(), "hfpl": version("hfpl"), "torch": version("torch"),
+        "torchvision": version("torchvision"), "cuda": cuda}
+with open(sys.argv[1], "w") as fh:
+    json.dump(info, fh)
+"""
+
+
+def gpu_models(ids: list[int]) -> list[str]:
+    """Names of the GPUs ``ids`` from ``nvidia-smi`` (empty without GPUs or nvidia-smi)."""
+    if not ids or shutil.which("nvidia-smi") is None:
+        return []
+    argv = ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"]
+    argv += ["-i", ",".join(map(str, ids))]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
+    return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+
+
+def host(gpu_ids: list[int]) -> dict[str, Any]:
+    return {"hostname": socket.gethostname(), "gpu_ids": gpu_ids, "gpu_models": gpu_models(gpu_ids)}
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write ``data`` to ``path`` via a temporary sibling and a rename."""
+    part = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    part.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+    part.replace(path)

@@ -1,0 +1,18 @@
+"""One pinned, patched, read-only checkout per (repo, commit, patch series + sparse excludes)."""
+
+
+# clones need the network, which cluster compute nodes often lack: run them where Snakemake runs
+localrules:
+    checkout,
+
+
+rule checkout:
+    output:
+        CHECKOUT + ".json",
+    log:
+        CHECKOUT + ".log",
+    params:
+        hfpl=HFPL,
+        spec=checkout_spec,
+    shell:
+        "{params.hfpl} workflow checkout --spec {params.spec:q} --log {log:q}"

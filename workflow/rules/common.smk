@@ -1,0 +1,90 @@
+"""Configuration, validation and the input/params functions of every rule.
+
+All logic lives in hfpl.workflow.{config,plan} (unit-tested); this file adapts it to wildcards.
+"""
+
+import json
+import re
+import shlex
+import sys
+from pathlib import Path
+
+from hfpl.workflow import plan
+from hfpl.workflow.config import ConfigError, Run, load_workflow_config
+
+try:
+    CFG = load_workflow_config(
+        config, Path(workflow.basedir) / "workflow" / "schemas", source="config"
+    )
+except ConfigError as err:
+    sys.exit(f"hfpl: configuration error: {err}")
+
+# how rules call our own CLI: the Python that runs Snakemake, whatever PATH says
+HFPL = f"{shlex.quote(sys.executable)} -m hfpl.cli"
+RESULTS = CFG.settings["results_dir"]
+RUNS = f"{RESULTS}/runs"
+RUN = RUNS + "/{dataset}/{method}/{variant}/seed{seed}/{step}"
+CHECKOUT = CFG.settings["checkouts_dir"] + "/{owner}/{name}/{key}"
+
+
+def _alternatives(names):
+    return "|".join(sorted(map(re.escape, names))) or "(?!)"
+
+
+wildcard_constraints:
+    dataset=_alternatives({r.dataset for r in CFG.runs}),
+    method=_alternatives(CFG.methods),
+    variant=_alternatives(CFG.variants),
+    seed=r"\d+",
+    step=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    evaluation=r"[A-Za-z0-9][A-Za-z0-9_-]*",
+    key=r"[0-9a-f]{40}-[0-9a-f]{16}",
+
+
+def _run(wildcards):
+    return Run(
+        wildcards.dataset, wildcards.method, wildcards.variant, int(wildcards.seed)
+    )
+
+
+def step_inputs(wildcards):
+    return plan.step_inputs(CFG, _run(wildcards), wildcards.step)
+
+
+def step_spec(wildcards):
+    return json.dumps(
+        plan.step_spec(CFG, _run(wildcards), wildcards.step), sort_keys=True
+    )
+
+
+def step_resource(name):
+    return lambda wildcards: plan.step_resources(CFG, wildcards.method, wildcards.step)[
+        name
+    ]
+
+
+def checkout_spec(wildcards):
+    repo = plan.checkouts(CFG)[f"{wildcards.owner}/{wildcards.name}/{wildcards.key}"]
+    spec = {
+        "url": repo.url,
+        "commit": repo.commit,
+        "patches": [str(p) for p in repo.patches],
+        "sparse_exclude": list(repo.sparse_exclude),
+        "dest": plan.checkout_dir(CFG, repo),
+        "marker": plan.checkout_marker(CFG, repo),
+    }
+    return json.dumps(spec, sort_keys=True)
+
+
+def evaluation_args(wildcards):
+    argv = plan.evaluation_argv(
+        CFG, _run(wildcards), wildcards.step, wildcards.evaluation
+    )
+    return shlex.join(argv)
+
+
+def final_targets():
+    targets = plan.targets(CFG)
+    if CFG.settings["report"]["tables"]:
+        targets.append(f"{RESULTS}/tables")
+    return targets

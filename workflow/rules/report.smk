@@ -1,0 +1,39 @@
+"""The resolved configuration and the paper's tables/figures from every run (`hfpl tables`)."""
+
+
+localrules:
+    resolved_config,
+    tables,
+
+
+rule resolved_config:
+    output:
+        f"{RESULTS}/config.resolved.json",
+    params:
+        # a change of any resolved setting re-runs this rule (params are a rerun trigger)
+        resolved=json.dumps(plan.resolved(CFG), sort_keys=True, default=str),
+    run:
+        Path(output[0]).write_text(params.resolved + "\n")
+
+
+rule tables:
+    input:
+        runs=plan.targets(CFG),
+        config=rules.resolved_config.output[0],
+    output:
+        tables=directory(f"{RESULTS}/tables"),
+        figures=directory(f"{RESULTS}/figures"),
+    log:
+        f"{RESULTS}/tables.log",
+    params:
+        hfpl=HFPL,
+        runs=RUNS,
+        experiments=CFG.settings["experiments"],
+        tables=CFG.settings["tables"],
+        paper=CFG.settings["paper"],
+        seeds=len(CFG.settings["seeds"]),
+    shell:
+        "{params.hfpl} tables --runs {params.runs:q} --experiments {params.experiments:q}"
+        " --tables {params.tables:q} --paper {params.paper:q} --seeds {params.seeds}"
+        " --config {input.config:q} --out {output.tables:q} --figures {output.figures:q}"
+        " > {log:q} 2>&1"
