@@ -43,7 +43,8 @@ def make_image(rng: np.random.Generator, index: int, size: int) -> tuple[np.ndar
     """
     h, w = size - int(rng.integers(0, size // 4 + 1)), size
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    base = rng.uniform(60, 160, 3).astype(np.float32)
+    # greyish background with a slight tint, so every saturated class colour stands out
+    base = (rng.uniform(70, 150) + rng.uniform(-20, 20, 3)).astype(np.float32)
     slope = rng.uniform(-0.6, 0.6, (2, 3)).astype(np.float32) * 96 / size
     img = base + yy[..., None] * slope[0] + xx[..., None] * slope[1]
     img += rng.normal(0, 8, (h, w, 3)).astype(np.float32)
