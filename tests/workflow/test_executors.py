@@ -277,3 +277,46 @@ def test_docker_missing_daemon_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(ExecutorError, match="cannot reach the Docker daemon.*start dockerd"):
         run(ex, ["true"], tmp_path)
     assert not (tmp_path / "log.txt").exists()
+
+
+# ---------------------------------------------------------------- cancellation (SIGTERM)
+
+CANCEL_SCRIPT = """
+import sys
+from pathlib import Path
+from hfpl.workflow.executors import make_executor
+kind, image, tmp = sys.argv[1:4]
+ex = make_executor(kind, image=image) if kind == "docker" else make_executor(kind)
+ex.run(sys.argv[4:], cwd=Path(tmp), env={}, binds=[], log=Path(tmp) / "log.txt", gpus=0)
+"""
+
+
+def _cancel(kind, tmp_path, argv):
+    """Start a step in a child Python, SIGTERM it once it runs; return its exit code."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CANCEL_SCRIPT, kind, BASE_IMAGE, str(tmp_path), *argv]
+    )
+    log = tmp_path / "log.txt"
+    deadline = time.monotonic() + 30
+    while not (log.exists() and "started" in log.read_text()):
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    return proc.wait(timeout=20)
+
+
+def test_local_sigterm_stops_the_step(tmp_path):
+    code = _cancel("local", tmp_path, ["sh", "-c", "echo $$ > pid; echo started; exec sleep 60"])
+    assert code == 128 + 15
+    step_pid = int((tmp_path / "pid").read_text())
+    assert not Path(f"/proc/{step_pid}").exists()  # killed and reaped, not left running
+
+
+@pytest.mark.docker
+def test_docker_sigterm_removes_the_container(docker_image, tmp_path):
+    token = uuid.uuid4().hex
+    code = _cancel("docker", tmp_path, ["sh", "-c", f"echo started; sleep 60; echo {token}"])
+    assert code == 128 + 15
+    assert _containers_with(docker_image, token) == []

@@ -16,14 +16,17 @@ environment for the run's ``manifest.json``.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -98,6 +101,27 @@ def _tee(chunks: Iterable[bytes], log: BinaryIO) -> None:
             sys.stdout.write(chunk.decode(errors="replace"))
 
 
+@contextlib.contextmanager
+def _sigterm_exits() -> Iterator[None]:
+    """Turn SIGTERM (Snakemake cancelling a job) into SystemExit, so ``finally`` clauses run.
+
+    Python's default SIGTERM action ends the process without cleanup, which would leave the
+    step's process or container running. Signal handlers can only be set in the main thread.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _run_process(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> int:
     """Run a host process (no shell), merging stderr into stdout, teeing to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -112,10 +136,13 @@ def _run_process(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> 
             ) from err
         assert proc.stdout is not None
         try:
-            _tee(iter(lambda: proc.stdout.read1(65536), b""), fh)
-        finally:
-            code = proc.wait()
-    return code
+            with _sigterm_exits():
+                _tee(iter(lambda: proc.stdout.read1(65536), b""), fh)
+        except BaseException:
+            proc.kill()  # we were interrupted: do not leave the step running
+            proc.wait()
+            raise
+        return proc.wait()
 
 
 @functools.cache
@@ -263,9 +290,9 @@ class DockerExecutor(Executor):
                 ) from err
             log = Path(log)
             log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "ab") as fh:
+            with open(log, "ab") as fh, _sigterm_exits():
                 _tee(container.logs(stream=True, follow=True), fh)
-            return int(container.wait()["StatusCode"])
+                return int(container.wait()["StatusCode"])
         finally:
             # a failed start leaves a created container behind; always remove it ourselves
             container.remove(force=True)
