@@ -17,11 +17,15 @@ from hfpl.workflow.aggregate import (
 
 
 def _configured_variants(path: Path) -> set[str] | None:
-    """Variant names defined in experiments.yaml (``variants:``); None if it defines none."""
-
+    """Variant names experiments.yaml defines: ``variants:`` keys plus the names its ``sweeps:``
+    generate (``name.format(value=v)`` for each value); None if it defines neither."""
     experiments = load_yaml(path) or {}
-    variants = experiments.get("variants") if isinstance(experiments, dict) else None
-    return None if variants is None else set(variants)
+    if not isinstance(experiments, dict) or not {"variants", "sweeps"} & set(experiments):
+        return None
+    names = set(experiments.get("variants") or {})
+    for sweep in (experiments.get("sweeps") or {}).values():
+        names |= {sweep["name"].format(value=v) for v in sweep["values"]}
+    return names
 
 
 def _variants_of(spec: dict) -> set[str]:
