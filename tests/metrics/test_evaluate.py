@@ -135,6 +135,9 @@ def test_size_mismatch_and_label_range_name_the_image(dataset, tmp_path):
     write_png(tmp_path / f"{dataset['ids'][1]}.png", np.full(SHAPES[1], 21))
     with pytest.raises(EvalInputError, match=rf"{dataset['ids'][1]}.png: label 21 outside 0..20"):
         evaluate_dir(tmp_path, root / "gt", dataset["ids"][1:2], "png", jobs=2, progress=False)
+    write_png(tmp_path / "g.png", np.full((4, 4), 30))
+    with pytest.raises(EvalInputError, match=r"GT .*g.png: label 30 outside 0..20"):
+        evaluate_dir(tmp_path, tmp_path, ["g"], "png", progress=False)
     np.save(tmp_path / "c.npy", {20: np.ones((4, 4))}, allow_pickle=True)
     write_png(tmp_path / "c.png", np.zeros((4, 4)))
     with pytest.raises(EvalInputError, match=r"c.npy: label 21 outside"):

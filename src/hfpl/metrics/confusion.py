@@ -36,10 +36,10 @@ class ConfusionMatrix:
 
         Values are assumed validated by the caller (see ``hfpl.metrics.readers``).
         """
-        valid = gt != VOID
         n = self.num_classes
-        index = gt[valid].astype(np.int64) * n + pred[valid]
-        self.matrix += np.bincount(index, minlength=n * n).reshape(n, n)
+        # void GT rows land in bins >= n * n and are dropped: cheaper than boolean masking
+        index = gt.astype(np.intp).ravel() * n + pred.ravel()
+        self.matrix += np.bincount(index, minlength=n * n)[: n * n].reshape(n, n)
 
     def merge(self, other: ConfusionMatrix) -> None:
         """Add the state of another matrix (from a parallel worker)."""

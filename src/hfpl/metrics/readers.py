@@ -52,7 +52,8 @@ def prediction_path(pred_dir: Path, image_id: str, fmt: str) -> Path:
 
 
 def read_png_labels(path: Path) -> np.ndarray:
-    """Label PNG (mode P or L, or 16/32-bit grayscale) -> int64 (H, W) label indices."""
+    """Label PNG (mode P or L, or 16/32-bit grayscale) -> integer (H, W) label indices
+    (uint8 for P and L)."""
     try:
         img = Image.open(path)
     except (OSError, ValueError) as err:
@@ -62,7 +63,7 @@ def read_png_labels(path: Path) -> np.ndarray:
             raise EvalInputError(
                 f"{path}: PNG mode {img.mode!r} is not a label map; save labels as mode L or P"
             )
-        return np.asarray(img, dtype=np.int64)
+        return np.asarray(img)
 
 
 def _load_dict(path: Path) -> dict:
