@@ -81,3 +81,14 @@ def test_wrong_format_names_missing_keys(tmp_path):
     path = _save(tmp_path / "c.npy", {0: np.zeros((2, 2))})
     with pytest.raises(EvalInputError, match=r"lacks \['keys', 'IS_CAM'\]"):
         read_labels(path, "sipe", (2, 2))
+
+
+def test_malformed_score_dicts(tmp_path):
+    pack = {"keys": np.array([1, 2, 3]), "cam": None, "high_res": np.zeros((2, 4, 4))}
+    with pytest.raises(EvalInputError, match=r"shape \(2, 4, 4\) do not match 3 class keys"):
+        read_scores(_save(tmp_path / "i.npy", pack), "irn", (4, 4))
+    cams = {0: np.zeros((4, 4)), 1: np.zeros((3, 4))}
+    with pytest.raises(EvalInputError, match="differ in size"):
+        read_scores(_save(tmp_path / "c.npy", cams), "cam-dict", (4, 4))
+    with pytest.raises(EvalInputError, match="not foreground indices"):
+        read_scores(_save(tmp_path / "n.npy", {-1: np.zeros((4, 4))}), "cam-dict", (4, 4))

@@ -38,7 +38,7 @@ class EvalInputError(ValueError):
 class ScoreMap:
     """Foreground scores of one image reduced for thresholding.
 
-    ``fg_label``: int64 (H, W), label 1..K of the highest foreground score (first max wins);
+    ``fg_label``: uint8 (H, W), label 1..K of the highest foreground score (first max wins);
     ``fg_max``: float (H, W), that score (-inf where there is no foreground class).
     """
 
@@ -79,28 +79,38 @@ def _load_dict(path: Path) -> dict:
     return data
 
 
-def _scores_from(keys: np.ndarray, cams: np.ndarray, shape: tuple[int, int]) -> ScoreMap:
+def _scores_from(path: Path, keys: np.ndarray, cams, shape: tuple[int, int]) -> ScoreMap:
     """ScoreMap from fg labels ``keys`` (k,) and their scores ``cams`` (k, H, W)."""
     if len(keys) == 0:
-        return ScoreMap(np.zeros(shape, np.int64), np.full(shape, -np.inf))
+        return ScoreMap(np.zeros(shape, np.uint8), np.full(shape, -np.inf))
+    if keys.min() < 1 or keys.max() > 254:
+        raise EvalInputError(f"{path}: class keys {keys - 1} are not foreground indices 0..253")
+    if cams.ndim != 3 or cams.shape[0] != len(keys):
+        raise EvalInputError(
+            f"{path}: scores of shape {cams.shape} do not match {len(keys)} class keys"
+        )
     best = np.argmax(cams, axis=0)  # first max: the lowest label wins ties, as upstream
-    return ScoreMap(keys[best], np.take_along_axis(cams, best[None], axis=0)[0])
+    # uint8 labels: cheaper to threshold and count at every t of a sweep
+    return ScoreMap(keys.astype(np.uint8)[best], np.take_along_axis(cams, best[None], 0)[0])
 
 
 def read_scores(path: Path, fmt: str, shape: tuple[int, int]) -> ScoreMap:
     """Read a thresholded-format file (``cam-dict`` or ``irn``); ``shape`` is used if empty."""
     data = _load_dict(path)
     if fmt == "cam-dict":
-        classes = sorted(int(k) for k in data)
-        keys = np.asarray(classes, dtype=np.int64) + 1
-        cams = np.stack([np.asarray(data[k]) for k in sorted(data)]) if classes else None
+        order = sorted(data)
+        keys = np.asarray(order, dtype=np.int64) + 1
+        try:
+            cams = np.stack([np.asarray(data[k]) for k in order]) if order else None
+        except ValueError:
+            raise EvalInputError(f"{path}: the CAMs in the dict differ in size") from None
     elif fmt == "irn":
         _require_keys(path, data, ("keys", "high_res"))
         keys = np.asarray(data["keys"], dtype=np.int64).ravel() + 1
         cams = np.asarray(data["high_res"])
     else:
         raise ValueError(f"{fmt!r} is not a thresholded format")
-    return _scores_from(keys, cams, shape)
+    return _scores_from(path, keys, cams, shape)
 
 
 def read_labels(path: Path, fmt: str, shape: tuple[int, int]) -> np.ndarray:

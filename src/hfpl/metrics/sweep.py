@@ -33,5 +33,5 @@ def parse_sweep(spec: str) -> list[float]:
 
 
 def label_at(scores: ScoreMap, t: float) -> np.ndarray:
-    """Label map int64 (H, W) of ``scores`` with background threshold ``t``."""
-    return np.where(scores.fg_max > t, scores.fg_label, 0)
+    """Label map uint8 (H, W) of ``scores`` with background threshold ``t``."""
+    return np.where(scores.fg_max > t, scores.fg_label, np.uint8(0))
