@@ -185,9 +185,13 @@ def evaluate_dir(
         else:
             with ProcessPoolExecutor(jobs, initializer=_init_worker) as pool:
                 futures = {pool.submit(_evaluate_chunk, c, *args): len(c) for c in chunks}
-                for future in as_completed(futures):
-                    _merge(accs, future.result())
-                    bar.update(futures[future])
+                try:
+                    for future in as_completed(futures):
+                        _merge(accs, future.result())
+                        bar.update(futures[future])
+                except BaseException:
+                    pool.shutdown(cancel_futures=True)  # fail now, not after the whole list
+                    raise
 
     results = [acc.compute(j_convention) for acc in accs]
     best = int(np.argmax([-np.inf if math.isnan(r.j) else r.j for r in results]))
