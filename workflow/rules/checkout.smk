@@ -8,11 +8,13 @@ localrules:
 
 rule checkout:
     output:
-        CHECKOUT + ".json",
+        f"{CHECKOUT}.json",
     log:
-        CHECKOUT + ".log",
+        f"{CHECKOUT}.log",
+    conda:
+        ENV
     params:
-        hfpl=HFPL,
+        hfpl=HFPL_WORKFLOW,
         spec=checkout_spec,
     shell:
         "{params.hfpl} workflow checkout --spec {params.spec:q} --log {log:q}"

@@ -12,19 +12,25 @@ from pathlib import Path
 from hfpl.workflow import plan
 from hfpl.workflow.config import ConfigError, Run, load_workflow_config
 
+# name the config files in messages (snakemake merges them, later ones win)
+CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
 try:
     CFG = load_workflow_config(
-        config, Path(workflow.basedir) / "workflow" / "schemas", source="config"
+        config, Path(workflow.basedir) / "workflow" / "schemas", source=CONFIG_SOURCE
     )
 except ConfigError as err:
     sys.exit(f"hfpl: configuration error: {err}")
 
-# how rules call our own CLI: the Python that runs Snakemake, whatever PATH says
+# how rules call our CLIs: the Python that runs Snakemake, whatever PATH says; `hfpl.workflow`
+# loads only the workflow's own commands (fast start, many jobs)
 HFPL = f"{shlex.quote(sys.executable)} -m hfpl.cli"
+HFPL_WORKFLOW = f"{shlex.quote(sys.executable)} -m hfpl.workflow"
 RESULTS = CFG.settings["results_dir"]
 RUNS = f"{RESULTS}/runs"
-RUN = RUNS + "/{dataset}/{method}/{variant}/seed{seed}/{step}"
-CHECKOUT = CFG.settings["checkouts_dir"] + "/{owner}/{name}/{key}"
+RUN = f"{RUNS}/{{dataset}}/{{method}}/{{variant}}/seed{{seed}}/{{step}}"
+CHECKOUT = f"{CFG.settings['checkouts_dir']}/{{owner}}/{{name}}/{{key}}"
+# the workflow's own rules (not the steps: those use the executor's environment)
+ENV = "../envs/hfpl.yaml"
 
 
 def _alternatives(names):

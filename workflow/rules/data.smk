@@ -12,6 +12,8 @@ rule smoke_data:
         plan.smoke_data_marker(CFG),
     log:
         f"{SMOKE['root']}/smoke-data.log",
+    conda:
+        ENV
     params:
         hfpl=HFPL,
         data=plan.data_root(CFG, "voc"),

@@ -3,11 +3,13 @@
 
 rule evaluate:
     input:
-        RUN + "/manifest.json",
+        f"{RUN}/manifest.json",
     output:
-        RUN + "/metrics/{evaluation}.json",
+        f"{RUN}/metrics/{{evaluation}}.json",
     log:
-        RUN + "/metrics/{evaluation}.log",
+        f"{RUN}/metrics/{{evaluation}}.log",
+    conda:
+        ENV
     params:
         hfpl=HFPL,
         args=evaluation_args,

@@ -5,16 +5,18 @@ rule step:
     input:
         step_inputs,
     output:
-        RUN + "/manifest.json",
+        f"{RUN}/manifest.json",
     log:
-        RUN + "/log.txt",
+        f"{RUN}/log.txt",
+    conda:
+        ENV
     threads: step_resource("threads")
     resources:
         gpu=step_resource("gpu"),
         mem_mb=step_resource("mem_mb"),
         runtime=step_resource("runtime"),
     params:
-        hfpl=HFPL,
+        hfpl=HFPL_WORKFLOW,
         spec=step_spec,
     shell:
         "{params.hfpl} workflow run-step --spec {params.spec:q} --log {log:q}"

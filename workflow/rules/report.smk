@@ -9,11 +9,13 @@ localrules:
 rule resolved_config:
     output:
         f"{RESULTS}/config.resolved.json",
+    log:
+        f"{RESULTS}/config.resolved.log",
     params:
         # a change of any resolved setting re-runs this rule (params are a rerun trigger)
         resolved=json.dumps(plan.resolved(CFG), sort_keys=True, default=str),
     run:
-        Path(output[0]).write_text(params.resolved + "\n")
+        Path(output[0]).write_text(f"{params.resolved}\n")
 
 
 rule tables:
@@ -25,15 +27,16 @@ rule tables:
         figures=directory(f"{RESULTS}/figures"),
     log:
         f"{RESULTS}/tables.log",
+    conda:
+        ENV
     params:
         hfpl=HFPL,
-        runs=RUNS,
+        runs=lambda wildcards: RUNS,
         experiments=CFG.settings["experiments"],
         tables=CFG.settings["tables"],
         paper=CFG.settings["paper"],
-        seeds=len(CFG.settings["seeds"]),
     shell:
         "{params.hfpl} tables --runs {params.runs:q} --experiments {params.experiments:q}"
-        " --tables {params.tables:q} --paper {params.paper:q} --seeds {params.seeds}"
-        " --config {input.config:q} --out {output.tables:q} --figures {output.figures:q}"
+        " --tables {params.tables:q} --paper {params.paper:q}"
+        " --out {output.tables:q} --figures {output.figures:q}"
         " > {log:q} 2>&1"

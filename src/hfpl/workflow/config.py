@@ -24,7 +24,6 @@ DEFAULTS: dict[str, Any] = {
     "extra_grids": [],
     "smoke": False,
     "methods_dir": "config/methods",
-    "patches_dir": "patches",
     "experiments": "config/experiments.yaml",
     "tables": "config/tables.yaml",
     "paper": "config/paper.yaml",
@@ -165,16 +164,15 @@ def _tree_key(patches: tuple[Path, ...], excludes: tuple[str, ...]) -> str:
 
 def _repos(doc: dict[str, Any], path: Path, settings: dict[str, Any]) -> dict[str, Repo]:
     out = {}
-    patches_root = Path(settings["patches_dir"])
     for key, spec in doc["repos"].items():
         patches: tuple[Path, ...] = ()
         if "patches" in spec:
-            series = patches_root / spec["patches"]
+            series = Path(spec["patches"])
             patches = tuple(sorted(series.glob("*.patch")))
             if not patches:
                 raise ConfigError(
                     f"{path}: repos.{key}.patches: no *.patch files in {series}; "
-                    "fix the folder name (relative to patches_dir) or remove the key"
+                    "fix the folder (relative to the workdir: patches/<repo>) or remove the key"
                 )
         excludes = tuple(spec.get("sparse_exclude", ()))
         url = settings["upstream"]["url_template"].format(owner=spec["owner"], name=spec["name"])
@@ -197,6 +195,11 @@ def _check_steps(doc: dict[str, Any], path: Path) -> None:
             for problem in templates.check(template, doc["repos"], earlier):
                 raise ConfigError(f"{path}: steps.{name}.{key}: {problem}")
         for ev_name, ev in step.get("evaluations", {}).items():
+            for key in ("pred", "gt", "list"):
+                for problem in templates.check(ev[key], doc["repos"], earlier):
+                    raise ConfigError(
+                        f"{path}: steps.{name}.evaluations.{ev_name}.{key}: {problem}"
+                    )
             if "bg_threshold" in ev and "sweep" in ev:
                 raise ConfigError(
                     f"{path}: steps.{name}.evaluations.{ev_name}: give bg_threshold or sweep, "

@@ -179,9 +179,12 @@ def _appends_flags(spec: dict[str, Any]) -> bool:
 def evaluation_argv(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -> list[str]:
     """Arguments of ``hfpl eval`` (after the subcommand) for one evaluation of a step."""
     ev = cfg.methods[run.method]["steps"][step]["evaluations"][evaluation]
-    root = data_root(cfg, run.dataset)
-    argv = ["--pred", f"{run_dir(cfg, run, step)}/{ev['pred']}"]
-    argv += ["--gt", f"{root}/{ev['gt']}", "--list", f"{root}/{ev['list']}"]
+    values = _values(cfg, run, step)
+    argv = [
+        item
+        for key in ("pred", "gt", "list")
+        for item in (f"--{key}", templates.render(ev[key], values))
+    ]
     argv += ["--format", ev["format"], "--num-classes", str(ev.get("num_classes", 21)), "--quiet"]
     if "bg_threshold" in ev:
         argv += ["--bg-threshold", str(ev["bg_threshold"])]
