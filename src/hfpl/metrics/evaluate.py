@@ -76,11 +76,11 @@ def _evaluate_chunk(
         gt_contours = GtContours(gt, num_classes)
         path = prediction_path(pred_dir, image_id, fmt)
         if missing:
-            preds = [np.zeros(gt.shape, np.int64)] * len(thresholds)
+            preds = [np.zeros(gt.shape, np.uint8)] * len(thresholds)
         elif fmt in THRESHOLD_FORMATS:
             scores = read_scores(path, fmt, gt.shape)
             _check_labels(scores.fg_label, gt.shape, num_classes, f"prediction {path}")
-            preds = [label_at(scores, t) for t in thresholds]
+            preds = (label_at(scores, t) for t in thresholds)  # one map in memory at a time
         else:
             preds = [read_labels(path, fmt, gt.shape)]
             _check_labels(preds[0], gt.shape, num_classes, f"prediction {path}")
