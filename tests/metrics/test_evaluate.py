@@ -127,6 +127,26 @@ def test_missing_predictions(dataset, tmp_path):
         evaluate_dir(root / "png", root / "gt", ["nope"], "png", progress=False)
 
 
+def test_sweep_list_is_sorted_and_missing_files_sweep_as_background(dataset):
+    root = dataset["root"]
+    ids = [*dataset["ids"], "2099_000003"]
+    write_png(root / "gt" / "2099_000003.png", dataset["gts"][3])
+    result = evaluate_dir(
+        root / "cam", root / "gt", ids, "cam-dict", sweep=[0.3, 0.1, 0.2, 0.1],
+        missing_as_background=True, progress=False,
+    )  # fmt: skip
+    assert [row["t"] for row in result["sweep"]] == [0.1, 0.2, 0.3]
+    for row in result["sweep"]:
+        labels = [
+            upstream_label(c, row["t"], g.shape)
+            for c, g in zip(dataset["cams"], dataset["gts"], strict=True)
+        ]
+        labels.append(np.zeros_like(dataset["gts"][3]))
+        ref = ref_evaluate(zip(labels, [*dataset["gts"], dataset["gts"][3]], strict=True), K)
+        assert row["J"] == pytest.approx(100 * ref["J"], abs=1e-9)
+        assert row["F"] == pytest.approx(100 * ref["F"], abs=1e-9)
+
+
 def test_size_mismatch_and_label_range_name_the_image(dataset, tmp_path):
     root = dataset["root"]
     write_png(tmp_path / f"{dataset['ids'][0]}.png", np.zeros((5, 5)))

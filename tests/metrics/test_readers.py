@@ -90,5 +90,7 @@ def test_malformed_score_dicts(tmp_path):
     cams = {0: np.zeros((4, 4)), 1: np.zeros((3, 4))}
     with pytest.raises(EvalInputError, match="differ in size"):
         read_scores(_save(tmp_path / "c.npy", cams), "cam-dict", (4, 4))
+    with pytest.raises(EvalInputError, match="NaN"):
+        read_scores(_save(tmp_path / "z.npy", {0: np.full((4, 4), np.nan)}), "cam-dict", (4, 4))
     with pytest.raises(EvalInputError, match="not foreground indices"):
         read_scores(_save(tmp_path / "n.npy", {-1: np.zeros((4, 4))}), "cam-dict", (4, 4))

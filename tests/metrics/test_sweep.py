@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from hfpl.metrics.confusion import ConfusionMatrix
 from hfpl.metrics.readers import EvalInputError, ScoreMap, read_scores
-from hfpl.metrics.sweep import label_at, parse_sweep
+from hfpl.metrics.sweep import label_at, parse_sweep, sweep_class_masks, sweep_confusions
 
 
 def test_parse_sweep_inclusive():
@@ -47,3 +48,27 @@ def test_label_at_matches_upstream_argmax_with_ties(tmp_path, seed):
 def test_background_wins_exact_tie():
     scores = ScoreMap(np.array([[3, 3]]), np.array([[0.25, 0.2500001]]))
     np.testing.assert_array_equal(label_at(scores, 0.25), [[0, 3]])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_one_pass_counts_equal_per_threshold_labels(seed):
+    """The histogram confusions and per-class masks equal those of label_at at each t."""
+    rng = np.random.default_rng(seed)
+    shape, n = (23, 31), 6
+    fg_label = rng.integers(1, n, shape).astype(np.uint8)
+    fg_max = np.round(rng.random(shape) * 10) / 10  # ties with the grid
+    fg_max[rng.random(shape) < 0.1] = -np.inf  # pixels without any foreground score
+    scores = ScoreMap(fg_label, fg_max)
+    gt = rng.integers(0, n, shape)
+    gt[rng.random(shape) < 0.1] = 255
+    grid = np.asarray(parse_sweep("0:1:0.1"))
+    confusions = sweep_confusions(scores, gt, grid, n)
+    for t, confusion, masks in zip(grid, confusions, sweep_class_masks(scores, grid), strict=True):
+        labels = label_at(scores, t)
+        expected = ConfusionMatrix(n)
+        expected.update(labels, gt)
+        np.testing.assert_array_equal(confusion, expected.matrix)
+        present = [c for c in range(1, n) if (labels == c).any()]
+        assert sorted(masks) == present
+        for c in present:
+            np.testing.assert_array_equal(masks[c], labels == c)

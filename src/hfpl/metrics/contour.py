@@ -78,22 +78,26 @@ class GtContours:
         return self._cache[c]
 
     def terms(self, pred: np.ndarray) -> np.ndarray:
-        """Contour terms of ``pred`` (H, W) against this GT: int64 (4, K), rows m1, m2, nG, nP.
+        """Contour terms of ``pred`` (H, W) against this GT: int64 (4, K), rows m1, m2, nG, nP."""
+        pred_present = np.bincount(pred.ravel(), minlength=self.num_classes) > 0
+        return self.terms_of_masks({c: pred == c for c in np.flatnonzero(pred_present[1:]) + 1})
+
+    def terms_of_masks(self, masks: dict[int, np.ndarray]) -> np.ndarray:
+        """Contour terms from the prediction's non-empty class masks {class c >= 1: bool (H, W)}.
 
         Only classes present in G or P are visited; a class in just one of them needs no
         dilation (its m1 and m2 are 0).
         """
         out = np.zeros((4, self.num_classes - 1), dtype=np.int64)
-        pred_present = np.bincount(pred.ravel(), minlength=self.num_classes) > 0
-        for c in np.flatnonzero(self.present[1:] | pred_present[1:]) + 1:
+        for c in sorted({*masks, *(np.flatnonzero(self.present[1:]) + 1)}):
             col = c - 1
-            if pred_present[c]:
-                b_pred = seg2bmap(pred == c)
+            if c in masks:
+                b_pred = seg2bmap(masks[c])
                 out[N_P, col] = np.count_nonzero(b_pred)
             if self.present[c]:
                 b_gt, dil_gt = self._gt_side(c)
                 out[N_G, col] = np.count_nonzero(b_gt)
-            if pred_present[c] and self.present[c]:
+            if c in masks and self.present[c]:
                 out[M1, col] = np.count_nonzero(b_gt & _dilate(b_pred, self.kernel))
                 out[M2, col] = np.count_nonzero(b_pred & dil_gt)
         return out

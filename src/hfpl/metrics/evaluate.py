@@ -29,7 +29,7 @@ from hfpl.metrics.readers import (
     read_png_labels,
     read_scores,
 )
-from hfpl.metrics.sweep import label_at, parse_sweep
+from hfpl.metrics.sweep import parse_sweep, sweep_class_masks, sweep_confusions
 
 VOC_CLASSES = (
     "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
@@ -75,16 +75,20 @@ def _evaluate_chunk(
         _check_labels(gt_valid, gt.shape, num_classes, f"GT {gt_path}")
         gt_contours = GtContours(gt, num_classes)
         path = prediction_path(pred_dir, image_id, fmt)
-        if missing:
-            preds = [np.zeros(gt.shape, np.uint8)] * len(thresholds)
-        elif fmt in THRESHOLD_FORMATS:
+        if fmt in THRESHOLD_FORMATS and not missing:
             scores = read_scores(path, fmt, gt.shape)
             _check_labels(scores.fg_label, gt.shape, num_classes, f"prediction {path}")
-            preds = (label_at(scores, t) for t in thresholds)  # one map in memory at a time
+            confusions = sweep_confusions(scores, gt, np.asarray(thresholds), num_classes)
+            masks = sweep_class_masks(scores, np.asarray(thresholds))
+            for acc, confusion, class_masks in zip(accs, confusions, masks, strict=True):
+                acc.add(confusion, gt_contours.terms_of_masks(class_masks))
+            continue
+        if missing:
+            pred = np.zeros(gt.shape, np.uint8)
         else:
-            preds = [read_labels(path, fmt, gt.shape)]
-            _check_labels(preds[0], gt.shape, num_classes, f"prediction {path}")
-        for acc, pred in zip(accs, preds, strict=True):
+            pred = read_labels(path, fmt, gt.shape)
+            _check_labels(pred, gt.shape, num_classes, f"prediction {path}")
+        for acc in accs:  # several only for a sweep of missing files
             acc.update(pred, gt, gt_contours)
     return accs
 
@@ -103,7 +107,8 @@ def _thresholds(fmt: str, bg_threshold: float | None, sweep) -> list[float | Non
             raise EvalInputError(f"format {fmt!r} has no background threshold; drop it")
         return [None]
     if sweep is not None:
-        thresholds = parse_sweep(sweep) if isinstance(sweep, str) else [float(t) for t in sweep]
+        grid = parse_sweep(sweep) if isinstance(sweep, str) else sweep
+        thresholds = sorted({float(t) for t in grid})  # the sweep needs ascending thresholds
         if not thresholds:
             raise EvalInputError("the sweep grid is empty")
         return thresholds

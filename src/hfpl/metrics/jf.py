@@ -37,6 +37,11 @@ class JFAccumulator:
         self.confusion.update(pred, gt)
         self.contour.update(pred, gt if gt_contours is None else gt_contours)
 
+    def add(self, confusion: np.ndarray, terms: np.ndarray) -> None:
+        """Add one image's precomputed counts: confusion int (n, n), contour terms int (4, K)."""
+        self.confusion.matrix += confusion
+        self.contour.terms += terms
+
     def merge(self, other: JFAccumulator) -> None:
         self.confusion.merge(other.confusion)
         self.contour.merge(other.contour)

@@ -89,6 +89,8 @@ def _scores_from(path: Path, keys: np.ndarray, cams, shape: tuple[int, int]) -> 
         raise EvalInputError(
             f"{path}: scores of shape {cams.shape} do not match {len(keys)} class keys"
         )
+    if np.isnan(cams).any():
+        raise EvalInputError(f"{path}: scores contain NaN")
     best = np.argmax(cams, axis=0)  # first max: the lowest label wins ties, as upstream
     # uint8 labels: cheaper to threshold and count at every t of a sweep
     return ScoreMap(keys.astype(np.uint8)[best], np.take_along_axis(cams, best[None], 0)[0])
