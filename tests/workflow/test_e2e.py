@@ -6,6 +6,7 @@ The fixture (tests/workflow/fixtures) builds two tiny upstream git repos whose H
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 import fixture_project  # noqa: E402
@@ -77,6 +79,46 @@ def test_full_run_outputs(project: Path) -> None:
     assert metrics[key.format("isl")]["J"] > metrics[key.format("baseline")]["J"]
 
 
+def _tables(workdir: Path) -> dict[str, bytes]:
+    """The tables' files (not Snakemake's .snakemake_timestamp) and their bytes."""
+    tables = (workdir / "results/tables").iterdir()
+    return {p.name: p.read_bytes() for p in sorted(tables) if not p.name.startswith(".")}
+
+
+def test_tables_match_the_metrics(project: Path) -> None:
+    """`hfpl tables` (the final rule) = mean/std (ddof=1)/max/n over seeds of the metric JSONs."""
+    spec = yaml.safe_load((project / "fixture/tables.yaml").read_text())
+    assert set(_tables(project)) == {
+        f"{name}.{ext}" for name in spec["tables"] for ext in ("csv", "md", "tex")
+    }
+    assert (project / "results/figures/fixture_arrows.png").stat().st_size > 0
+    for name, table in spec["tables"].items():
+        rows = list(csv.DictReader((project / f"results/tables/{name}.csv").open()))
+        assert len(rows) == len(table["variants"]) * len(table["metrics"])
+        md = (project / f"results/tables/{name}.md").read_text()
+        for row in rows:
+            values = [
+                json.loads(
+                    (
+                        project / RUNS / row["variant"] / f"seed{seed}"
+                        / ("cams" if table["evaluation"] == "cam_train" else "labels")
+                        / "metrics" / f"{table['evaluation']}.json"
+                    ).read_text()
+                )[row["metric"]]
+                for seed in (0, 1)
+            ]  # fmt: skip
+            mean = sum(values) / 2
+            std = (sum((v - mean) ** 2 for v in values) / (2 - 1)) ** 0.5
+            assert int(row["n"]) == 2 and row["complete"] == "True"
+            assert float(row["mean"]) == pytest.approx(mean, abs=1e-9)
+            assert float(row["std"]) == pytest.approx(std, abs=1e-9)
+            assert float(row["max"]) == pytest.approx(max(values), abs=1e-9)
+            assert f"{mean:.1f}" in md
+    # the "paper" numbers of the fixture are printed beside ours
+    labels = (project / "results/tables/fixture_labels.md").read_text()
+    assert "40.0±1.5" in labels and "| 45.0 " in labels
+
+
 def test_rerun_does_nothing(project: Path) -> None:
     done = fixture_project.snakemake(project)
     assert done.returncode == 0
@@ -84,7 +126,7 @@ def test_rerun_does_nothing(project: Path) -> None:
 
 
 def test_sigkill_mid_step_then_rerun_gives_identical_results(project: Path) -> None:
-    before = _metrics(project)
+    before, tables = _metrics(project), _tables(project)
     (project / RUNS / "baseline/seed0/labels/manifest.json").unlink()  # forces a rerun
     env = {**os.environ, "FIXTURE_SLEEP": "30"}
     argv = fixture_project.snakemake_argv(project)
@@ -106,14 +148,18 @@ def test_sigkill_mid_step_then_rerun_gives_identical_results(project: Path) -> N
     done = fixture_project.snakemake(project)
     assert done.returncode == 0, done.stderr[-3000:]
     assert _metrics(project) == before
+    assert _tables(project) == tables
 
 
 def test_edited_patch_reruns_only_its_dependents(project: Path) -> None:
     patch = project / "fixture/patches/seg-net/0001-background-flag.patch"
     patch.write_text(patch.read_text().replace("default=0.5", "default=0.25"))
     counts = _job_counts(project)
-    # one new seg-net checkout, the 4 `labels` steps and their 4 evaluations; no `cams` step
-    assert counts == {"checkout": 1, "step": 4, "evaluate": 4, "all": 1}
+    # one new seg-net checkout, the 4 `labels` steps and their 4 evaluations, the tables (and
+    # the resolved config, which names the new tree); no `cams` step
+    assert counts == {
+        "checkout": 1, "step": 4, "evaluate": 4, "resolved_config": 1, "tables": 1, "all": 1
+    }  # fmt: skip
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -14,7 +14,7 @@ rule checkout:
     conda:
         ENV
     params:
-        hfpl=HFPL_WORKFLOW,
+        hfpl=HFPL,
         spec=checkout_spec,
     shell:
         "{params.hfpl} workflow checkout --spec {params.spec:q} --log {log:q}"

@@ -21,10 +21,9 @@ try:
 except ConfigError as err:
     sys.exit(f"hfpl: configuration error: {err}")
 
-# how rules call our CLIs: the Python that runs Snakemake, whatever PATH says; `hfpl.workflow`
-# loads only the workflow's own commands (fast start, many jobs)
+# how rules call `hfpl`: with the Python that runs Snakemake, whatever PATH says (the CLI imports
+# only the chosen subcommand's room, so each of the many jobs starts fast)
 HFPL = f"{shlex.quote(sys.executable)} -m hfpl.cli"
-HFPL_WORKFLOW = f"{shlex.quote(sys.executable)} -m hfpl.workflow"
 RESULTS = CFG.settings["results_dir"]
 RUNS = f"{RESULTS}/runs"
 RUN = f"{RUNS}/{{dataset}}/{{method}}/{{variant}}/seed{{seed}}/{{step}}"
@@ -87,6 +86,9 @@ def evaluation_args(wildcards):
         CFG, _run(wildcards), wildcards.step, wildcards.evaluation
     )
     return shlex.join(argv)
+
+
+RESOLVED_CONFIG = json.dumps(plan.resolved(CFG), sort_keys=True, default=str)
 
 
 def final_targets():

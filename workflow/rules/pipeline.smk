@@ -16,7 +16,7 @@ rule step:
         mem_mb=step_resource("mem_mb"),
         runtime=step_resource("runtime"),
     params:
-        hfpl=HFPL_WORKFLOW,
+        hfpl=HFPL,
         spec=step_spec,
     shell:
         "{params.hfpl} workflow run-step --spec {params.spec:q} --log {log:q}"

@@ -12,8 +12,9 @@ rule resolved_config:
     log:
         f"{RESULTS}/config.resolved.log",
     params:
-        # a change of any resolved setting re-runs this rule (params are a rerun trigger)
-        resolved=json.dumps(plan.resolved(CFG), sort_keys=True, default=str),
+        # a change of any resolved setting re-runs this rule (params are a rerun trigger);
+        # a function, so that the templates' {placeholders} are not taken for wildcards
+        resolved=lambda wildcards: RESOLVED_CONFIG,
     run:
         Path(output[0]).write_text(f"{params.resolved}\n")
 

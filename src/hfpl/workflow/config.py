@@ -45,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     "executor": {"kind": "local", "local": {}, "docker": {}, "apptainer": {}},
     "report": {"tables": True},
 }
+# libyaml's parser when PyYAML was built with it (~10x faster on the method files)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_PYTHON = {"local": sys.executable, "docker": "python", "apptainer": "python"}
 
 
@@ -116,7 +118,7 @@ def read_yaml(path: Path) -> Any:
     """Parse a YAML file; a missing file or a syntax error is a :class:`ConfigError`."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_LOADER)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found; create it or fix the path") from None
     except yaml.YAMLError as err:

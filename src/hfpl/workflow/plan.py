@@ -14,6 +14,7 @@ Layout (``R`` = ``results_dir``)::
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,14 @@ MANIFEST = "manifest.json"
 
 
 def _abs(path: str | Path) -> str:
-    return os.path.abspath(path)
+    """``os.path.abspath``, memoised per working directory (the DAG asks for the same few
+    checkout/data paths once per job)."""
+    return _abs_in(os.getcwd(), os.fspath(path))
+
+
+@functools.lru_cache(maxsize=65536)
+def _abs_in(cwd: str, path: str) -> str:
+    return os.path.normpath(os.path.join(cwd, path))
 
 
 def run_dir(cfg: WorkflowConfig, run: Run, step: str) -> str:
@@ -89,9 +97,11 @@ def flags(cfg: WorkflowConfig, method: str, variant: str) -> list[str]:
 
 def _values(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
     steps = cfg.methods[run.method]["steps"]
+    # one abspath per run, not one per step: step names are plain (no '/', '..')
+    run_root = _abs(run_dir(cfg, run, ""))
     return {
         "python": python(cfg),
-        "run_dir": _abs(run_dir(cfg, run, step)),
+        "run_dir": f"{run_root}/{step}",
         "data_root": _abs(data_root(cfg, run.dataset)),
         "weights_dir": _abs(weights_dir(cfg)),
         "seed": run.seed,
@@ -100,7 +110,7 @@ def _values(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
         "variant": run.variant,
         "step": step,
         "checkout": {k: _abs(checkout_dir(cfg, r)) for k, r in cfg.repos[run.method].items()},
-        "step_dir": {s: _abs(run_dir(cfg, run, s)) for s in steps},
+        "step_dir": {s: f"{run_root}/{s}" for s in steps},
     }
 
 

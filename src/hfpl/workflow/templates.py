@@ -9,6 +9,7 @@ Commands stay lists: a value is never split or passed through a shell.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -32,10 +33,12 @@ INDEXED = frozenset({"checkout", "step_dir"})
 _FORMATTER = string.Formatter()
 
 
-def fields(template: str) -> list[tuple[str, str | None]]:
+@functools.lru_cache(maxsize=4096)
+def fields(template: str) -> tuple[tuple[str, str | None], ...]:
     """The placeholders of ``template`` as ``(name, key)``, e.g. ``("checkout", "A")``.
 
-    Raises ``ValueError`` for malformed braces, attribute access or format specs.
+    Raises ``ValueError`` for malformed braces, attribute access or format specs. Cached: the
+    DAG asks for the same few templates once per job (thousands of times).
     """
     out: list[tuple[str, str | None]] = []
     for _text, field, spec, conversion in _FORMATTER.parse(template):
@@ -48,7 +51,7 @@ def fields(template: str) -> list[tuple[str, str | None]]:
         if rest and key is None or "[" in (key or ""):
             raise ValueError(f"malformed placeholder {{{field}}}")
         out.append((name, key))
-    return out
+    return tuple(out)
 
 
 def check(template: str, repos: Iterable[str], earlier_steps: Iterable[str]) -> list[str]:
