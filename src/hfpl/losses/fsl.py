@@ -8,17 +8,21 @@
 
 Only `maps` receives gradients (w and f are constants of the image).
 
-Fast evaluation. w depends only on the offset o = p_j - p_i, and every term is symmetric in
-(i, j), so the sum over all (HW)² pairs equals twice the sum over the pairs whose row offset dy is
-> 0, plus the pairs inside a row (dy = 0, dx > 0); the i = j terms vanish since g = 0. Pairs
-farther apart than a radius R carry a weight below exp(-R²/(2σ²)) and are dropped; `radius=None`
-uses R = 4σ (relative difference to the all-pairs value < 1e-3 on realistic maps: see
-tests/losses/test_fsl.py and the README), and `exact=True` covers the whole map.
-For one row offset dy the pairs form, per image row y, a (W × W) matrix P[x, x'] = w·f between
-pixel (y, x) and (y + dy, x'). With n = |a|² per pixel,
-    Σ P ⊙ |a_x - a_x'|² = Σ_x rowsum(P)_x n_x + Σ_x' colsum(P)_x' n_x' - 2 Σ P ⊙ (A Aᵀ'),
-so the K-dimensional work is a batched matrix product and the gradient is two more. Memory is
-O(B·H·W·W·R) for the P matrices (kept for the backward), never O(B·(HW)²).
+Fast evaluation. w depends only on the offset between two pixels, and every term is symmetric
+in (i, j), so the sum over all (HW)² ordered pairs is twice the sum over the pairs whose partner
+lies dy >= 0 rows below (inside a row: to the right); i = j adds nothing since g = 0. Pairs farther
+apart than a radius R carry a weight below exp(-R²/(2σ²)) and are dropped: `radius=None` uses
+R = 4σ (relative difference to the all-pairs value < 1e-3 on realistic maps, see
+tests/losses/test_fsl.py and the README), `exact=True` covers the whole map.
+
+For one row offset dy the pairs form, per image row y, a (W, W) matrix P[x, x'] = w·f between
+pixels (y, x) and (y + dy, x'). With A = a(y, ·), A' = a(y + dy, ·) as (W, K) matrices and
+n = |a|² per pixel,
+    Σ P ⊙ |A_x - A'_x'|² = Σ rowsum(P)·n + Σ colsum(P)·n' - 2 Σ A ⊙ (P A'),
+so the work over K is two batched matrix products per row offset (a column of ones appended to
+A and A' yields the row and column sums in the same products), and the gradient
+2 (degree·a - P A' - Pᵀ A) needs nothing but those products: P is built one row offset at a
+time and never kept. Memory is O(B·H·W·(K + W)), never O(B·(HW)²).
 """
 
 from __future__ import annotations
@@ -64,10 +68,8 @@ def fsl_loss(
     elif radius < 0:
         raise ValueError(f"radius must be >= 0, got {radius}")
     image = image.detach().to(maps.dtype).clamp(0.0, 1.0)
-    row_offsets = list(range(min(int(math.floor(radius)), h - 1) + 1))
-    pair_weights = [_pair_weights(image, dy, radius, mu, sigma) for dy in row_offsets]
-    total = _RowPairSum.apply(maps, row_offsets, *pair_weights)
-    # total = Σ over the half of the pairs of w·f·|Δa|²; all ordered pairs give 2·½·total.
+    total = _PairSum.apply(_varying_channels(maps), image, radius, mu, sigma)
+    # total = Σ over half of the pairs of w·f·|Δa|²; all ordered pairs give 2·½·total.
     return -total / (b * h * w)
 
 
@@ -101,51 +103,70 @@ def _pair_weights(
     Args:
         image: (B, 3, H, W) in [0, 1].
     Returns:
-        (B, H - dy, W, W).
+        (B, H - dy, W, W), indexed [b, y, x, x'].
     """
     h, w = image.shape[2:]
     dx = torch.arange(w, device=image.device, dtype=image.dtype)
     dx = dx[None, :] - dx[:, None]  # x' - x
     dist2 = dy * dy + dx.square()
-    keep = dist2 <= radius * radius
-    if dy == 0:
-        keep &= dx > 0
+    keep = (dist2 <= radius * radius) & ((dx > 0) if dy == 0 else True)
     gauss = torch.exp(-dist2 / (2 * sigma**2)) / (2 * math.pi * sigma**2) * keep
-    here = image[:, :, : h - dy, :, None]  # (B, 3, H', W, 1)
-    there = image[:, :, dy:, None, :]  # (B, 3, H', 1, W)
-    delta = (here - there).abs_().sum(dim=1).div_(3.0).clamp_(0.0, 1.0)
+    delta = image.new_zeros(image.shape[0], h - dy, w, w)
+    for channel in range(3):  # L1 over RGB one channel at a time: no 3x-sized temporary
+        here = image[:, channel, : h - dy, :, None]
+        there = image[:, channel, dy:, None, :]
+        delta += (here - there).abs_()
+    delta.div_(3.0).clamp_(0.0, 1.0)
     # tanh(μ + log(u/v)) = (e^{2μ}u² - v²) / (e^{2μ}u² + v²): no transcendental per pair
     u2 = (delta + DELTA_EPS).square_().mul_(math.exp(2 * mu))
-    v2 = (1 + DELTA_EPS - delta).square_()
+    v2 = delta.neg_().add_(1 + DELTA_EPS).square_()
     return (u2 - v2).div_(u2.add_(v2)).mul_(gauss)
 
 
-class _RowPairSum(torch.autograd.Function):
-    """Σ_dy Σ_y Σ_{x,x'} P[x, x'] |a(y, x) - a(y + dy, x')|² through batched matrix products."""
+def _varying_channels(maps: torch.Tensor) -> torch.Tensor:
+    """Only the channels that vary over each image, (B, K', H, W) with K' <= K.
+
+    A channel constant over its image (an absent class masked to 0) adds exactly zero to the loss
+    and its gradient, so dropping it is exact; for masked CAMs of 21 classes it leaves ~2-4.
+    `torch.gather` routes the gradient of the kept channels back to their original positions.
+    """
+    flat = maps.detach().flatten(2)
+    varies = flat.amax(dim=2) > flat.amin(dim=2)  # (B, K)
+    counts = varies.sum(dim=1)
+    kept = int(counts.max())
+    if kept == maps.shape[1]:
+        return maps
+    # varying channels first (stable order), then the constant ones; keep the first `kept`
+    order = torch.argsort((~varies).to(torch.uint8), dim=1, stable=True)[:, :kept]
+    gathered = torch.gather(maps, 1, order[:, :, None, None].expand(-1, -1, *maps.shape[2:]))
+    # where an image has fewer varying channels, the filler is zeroed: constant, contributes 0
+    filler = torch.arange(kept, device=maps.device)[None, :] >= counts[:, None]
+    return gathered.masked_fill(filler[:, :, None, None], 0.0)
+
+
+class _PairSum(torch.autograd.Function):
+    """Σ over half of the pairs within the radius of P ⊙ |a_i - a_j|², one row offset at a time."""
 
     @staticmethod
-    def forward(ctx, maps, row_offsets, *pair_weights):
-        ctx.row_offsets = row_offsets
-        ctx.save_for_backward(maps, *pair_weights)
-        h = maps.shape[2]
-        rows = maps.permute(0, 2, 3, 1)  # (B, H, W, K)
-        norms = rows.square().sum(dim=-1)  # (B, H, W)
-        total = maps.new_zeros(())
-        for dy, pair in zip(row_offsets, pair_weights, strict=True):
-            here, there = rows[:, : h - dy], rows[:, dy:]
-            total += (pair.sum(dim=-1) * norms[:, : h - dy]).sum()
-            total += (pair.sum(dim=-2) * norms[:, dy:]).sum()
-            total -= 2 * (pair * (here @ there.transpose(-1, -2))).sum()
+    def forward(ctx, maps, image, radius, mu, sigma):
+        b, k, h, w = maps.shape
+        # (B, H, K+1, W): the products below run as (K+1, W) @ (W, W), MKL's fast orientation
+        rows = maps.transpose(1, 2)
+        rows = torch.cat([rows, rows.new_ones(b, h, 1, w)], dim=2).contiguous()
+        pulled = torch.zeros_like(rows)  # Σ over partners j of P_ij [a_j, 1], at pixel i
+        pushed = torch.zeros_like(rows)  # Σ over pixels i of P_ij [a_i, 1], at partner j
+        for dy in range(min(int(math.floor(radius)), h - 1) + 1):
+            pair = _pair_weights(image, dy, radius, mu, sigma)  # (B, H - dy, W, W)
+            pulled[:, : h - dy] += rows[:, dy:] @ pair.transpose(-1, -2)
+            pushed[:, dy:] += rows[:, : h - dy] @ pair
+        degree = pulled[:, :, -1:] + pushed[:, :, -1:]  # Σ_j P_ij with pixel i in either role
+        values = rows[:, :, :-1]
+        total = (degree * values.square()).sum() - 2 * (values * pulled[:, :, :-1]).sum()
+        ctx.save_for_backward(values, degree, pulled[:, :, :-1] + pushed[:, :, :-1])
         return total
 
     @staticmethod
     def backward(ctx, grad_total):
-        maps, *pair_weights = ctx.saved_tensors
-        h = maps.shape[2]
-        rows = maps.permute(0, 2, 3, 1)
-        grad = torch.zeros_like(rows)  # (B, H, W, K)
-        for dy, pair in zip(ctx.row_offsets, pair_weights, strict=True):
-            here, there = rows[:, : h - dy], rows[:, dy:]
-            grad[:, : h - dy] += pair.sum(dim=-1, keepdim=True) * here - pair @ there
-            grad[:, dy:] += pair.sum(dim=-2)[..., None] * there - pair.transpose(-1, -2) @ here
-        return (2 * grad_total * grad.permute(0, 3, 1, 2), None, *([None] * len(pair_weights)))
+        values, degree, neighbours = ctx.saved_tensors
+        grad = 2 * grad_total * (degree * values - neighbours)  # (B, H, K, W)
+        return grad.transpose(1, 2), None, None, None, None
