@@ -1,0 +1,158 @@
+"""hfpl.workflow.runner with the real local executor: argv, seed/flags, logs, manifest, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+import fixture_project  # noqa: E402
+
+from hfpl.workflow import plan  # noqa: E402
+from hfpl.workflow.config import Run, load_workflow_config  # noqa: E402
+from hfpl.workflow.executors import make_executor  # noqa: E402
+from hfpl.workflow.runner import StepError, run_step  # noqa: E402
+
+# a "step": records its argv and environment, prints to stdout/stderr, writes `out/`, and exits
+# with the status given by the env var STEP_EXIT (writing nothing when WRITE=0)
+STEP = """
+import json, os, sys
+print("hello from the step", flush=True)
+print("a warning", file=sys.stderr, flush=True)
+if os.environ.get("WRITE", "1") == "1":
+    os.makedirs("out", exist_ok=True)
+    keys = ("HFPL_SEED", "PYTHONHASHSEED", "CUDA_VISIBLE_DEVICES", "TMPDIR", "EXTRA")
+    record = {"argv": sys.argv[1:], "cwd": os.getcwd(), "env": {k: os.environ.get(k) for k in keys}}
+    with open("out/record.json", "w") as fh:
+        json.dump(record, fh)
+sys.exit(int(os.environ.get("STEP_EXIT", "0")))
+"""
+
+
+@pytest.fixture(scope="module")
+def executor():
+    return make_executor("local")
+
+
+def _spec(tmp: Path, *, args: list[str] = (), env: dict | None = None, marker=None) -> dict:
+    script = tmp / "step.py"
+    script.write_text(STEP)
+    run_dir = tmp / "results/runs/voc/m/v/seed3/train"
+    checkouts = {}
+    if marker is not None:
+        checkouts = {"A": str(marker)}
+    return {
+        "dataset": "voc", "method": "m", "variant": "v", "seed": 3, "step": "train",
+        "argv": [sys.executable, str(script), *args], "cwd": str(run_dir),
+        "env": {"EXTRA": "x", **(env or {})}, "run_dir": str(run_dir), "outputs": ["out"],
+        "gpus": 0, "gpu_lock_dir": str(tmp / "locks"), "checkouts": checkouts, "read_only": [],
+    }  # fmt: skip
+
+
+def _record(spec: dict) -> dict:
+    return json.loads((Path(spec["run_dir"]) / "out/record.json").read_text())
+
+
+def test_argv_items_reach_the_program_unsplit_and_unexpanded(tmp_path, executor) -> None:
+    args = ["two words", "a; echo injected", "$HOME", "*", "{run_dir}", ""]
+    spec = _spec(tmp_path, args=args)
+    log = Path(spec["run_dir"]) / "log.txt"
+    manifest = run_step(spec, executor, log)
+    assert _record(spec)["argv"] == args
+    assert manifest["argv"] == spec["argv"]
+    assert json.loads((Path(spec["run_dir"]) / "manifest.json").read_text()) == manifest
+
+
+def test_seed_environment_and_private_tmpdir(tmp_path, executor) -> None:
+    spec = _spec(tmp_path)
+    run_step(spec, executor, Path(spec["run_dir"]) / "log.txt")
+    env = _record(spec)["env"]
+    assert env["HFPL_SEED"] == env["PYTHONHASHSEED"] == "3"
+    assert env["CUDA_VISIBLE_DEVICES"] == ""  # a CPU step never sees another job's GPU
+    assert env["EXTRA"] == "x"
+    assert env["TMPDIR"] == str(Path(spec["run_dir"]) / ".tmp")
+    assert not (Path(spec["run_dir"]) / ".tmp").exists()  # removed after success
+
+
+def test_plan_puts_seed_and_variant_flags_into_the_argv(tmp_path, monkeypatch, executor) -> None:
+    """From the fixture method's templates (in a workdir with a space) to the program's argv."""
+    workdir = tmp_path / "work dir"
+    ignore = shutil.ignore_patterns("upstream", "*.py*")
+    shutil.copytree(fixture_project.HERE, workdir / "fixture", ignore=ignore)
+    monkeypatch.chdir(workdir)
+    config = yaml.safe_load((fixture_project.HERE / "config.yaml").read_text())
+    cfg = load_workflow_config(config, fixture_project.ROOT / "workflow/schemas")
+    spec = plan.step_spec(cfg, Run("voc", "fixture", "isl", 1), "cams")
+    assert isinstance(spec["argv"], list)
+    assert spec["argv"][-4:] == ["--seed", "1", "--hfpl-isl-weight", "1.0"]
+    out = os.path.abspath("results/runs/voc/fixture/isl/seed1/cams/cams")
+    assert spec["argv"][spec["argv"].index("--out") + 1] == out  # one item, space and all
+    # run those very arguments through the runner
+    ours = _spec(tmp_path, args=spec["argv"][2:])
+    run_step(ours, executor, Path(ours["run_dir"]) / "log.txt")
+    assert _record(ours)["argv"] == spec["argv"][2:]
+
+
+def test_output_is_streamed_to_the_log(tmp_path, executor, capfd) -> None:
+    spec = _spec(tmp_path)
+    log = Path(spec["run_dir"]) / "log.txt"
+    run_step(spec, executor, log)
+    text = log.read_text()
+    assert "hello from the step" in text and "a warning" in text
+    assert "hello from the step" in capfd.readouterr().out  # also shown live by Snakemake
+
+
+def test_manifest_holds_the_provenance(tmp_path, executor) -> None:
+    marker = tmp_path / "checkout.json"
+    marker.write_text(json.dumps({"url": "u", "commit": "c" * 40, "patches": []}))
+    spec = _spec(tmp_path, marker=marker)
+    run_step(spec, executor, Path(spec["run_dir"]) / "log.txt")
+    data = json.loads((Path(spec["run_dir"]) / "manifest.json").read_text())
+    assert data["exit_status"] == 0 and data["seed"] == 3 and data["step"] == "train"
+    assert data["repos"] == {"A": {"url": "u", "commit": "c" * 40, "patches": []}}
+    assert data["executor"]["executor"] == "local"
+    assert len(data["executor"]["pip_freeze_sha256"]) == 64
+    assert data["environment"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert data["host"]["hostname"] and data["host"]["gpu_ids"] == []
+    assert data["start"] <= data["end"] and data["duration_s"] >= 0
+    # written via a temporary sibling that is gone now
+    assert sorted(p.name for p in Path(spec["run_dir"]).iterdir()) == [
+        "log.txt", "manifest.json", "out"
+    ]  # fmt: skip
+
+
+def test_failing_step_raises_and_leaves_no_manifest(tmp_path, executor) -> None:
+    spec = _spec(tmp_path)
+    log = Path(spec["run_dir"]) / "log.txt"
+    run_step(spec, executor, log)  # a complete earlier run ...
+    spec["env"]["STEP_EXIT"] = "3"
+    with pytest.raises(StepError, match=r"step m/v/seed3/train failed with exit status 3; see .*"):
+        run_step(spec, executor, log)
+    # ... does not survive a failed rerun: nothing looks done
+    assert not (Path(spec["run_dir"]) / "manifest.json").exists()
+    assert "hello from the step" in log.read_text()
+
+
+def test_missing_declared_output_is_an_error(tmp_path, executor) -> None:
+    spec = _spec(tmp_path, env={"WRITE": "0"})
+    with pytest.raises(StepError, match=r"exited 0 but did not write \['out'\]"):
+        run_step(spec, executor, Path(spec["run_dir"]) / "log.txt")
+    assert not (Path(spec["run_dir"]) / "manifest.json").exists()
+
+
+def test_leftovers_of_a_killed_run_are_removed_but_the_log_is_kept(tmp_path, executor) -> None:
+    spec = _spec(tmp_path)
+    run_dir = Path(spec["run_dir"])
+    (run_dir / ".tmp").mkdir(parents=True)
+    (run_dir / "out").mkdir()
+    (run_dir / "out/stale.bin").write_bytes(b"half")
+    (run_dir / "log.txt").write_text("previous attempt\n")
+    run_step(spec, executor, run_dir / "log.txt")
+    assert not (run_dir / "out/stale.bin").exists()
+    assert (run_dir / "log.txt").read_text().startswith("previous attempt\n")
