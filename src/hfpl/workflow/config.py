@@ -8,6 +8,7 @@ that a typo stops the workflow before any job starts. Defaults live in :data:`DE
 from __future__ import annotations
 
 import copy
+import fnmatch
 import hashlib
 import sys
 from collections.abc import Mapping
@@ -185,23 +186,42 @@ def _repos(doc: dict[str, Any], path: Path, settings: dict[str, Any]) -> dict[st
     return out
 
 
+def variant_params(doc: dict[str, Any], variant: str) -> dict[str, str]:
+    """The ``{param[NAME]}`` values of ``variant`` in one method document.
+
+    ``doc["variant_params"]`` maps a variant name or ``fnmatch`` pattern to ``{NAME: value}``;
+    the first matching entry (in file order) wins and is laid over the ``default`` entry.
+    """
+    table = doc.get("variant_params", {})
+    chosen = next(
+        (v for pattern, v in table.items()
+         if pattern != "default" and fnmatch.fnmatchcase(variant, pattern)),
+        {},
+    )  # fmt: skip
+    return {name: str(value) for name, value in {**table.get("default", {}), **chosen}.items()}
+
+
+def _step_templates(step: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(key, template)`` of every template of one step (evaluations: ``evaluations.E.key``)."""
+    items = [("argv", t) for t in step["argv"]]
+    items += [("cwd", step["cwd"])] if "cwd" in step else []
+    items += [("inputs", t) for t in step.get("inputs", [])]
+    items += [("outputs", t) for t in step.get("outputs", [])]
+    items += [("env", str(v)) for v in step.get("env", {}).values()]
+    for ev_name, ev in step.get("evaluations", {}).items():
+        items += [(f"evaluations.{ev_name}.{key}", ev[key]) for key in ("pred", "gt", "list")]
+    return items
+
+
 def _check_steps(doc: dict[str, Any], path: Path) -> None:
-    """Templates use known placeholders, existing repos and only earlier steps."""
+    """Templates use known placeholders, existing repos, only earlier steps and defined params."""
+    params = {n for values in doc.get("variant_params", {}).values() for n in values}
     earlier: list[str] = []
     for name, step in doc["steps"].items():
-        items = [("argv", t) for t in step["argv"]]
-        items += [("cwd", step["cwd"])] if "cwd" in step else []
-        items += [("inputs", t) for t in step.get("inputs", [])]
-        items += [("env", str(v)) for v in step.get("env", {}).values()]
-        for key, template in items:
-            for problem in templates.check(template, doc["repos"], earlier):
+        for key, template in _step_templates(step):
+            for problem in templates.check(template, doc["repos"], earlier, params):
                 raise ConfigError(f"{path}: steps.{name}.{key}: {problem}")
         for ev_name, ev in step.get("evaluations", {}).items():
-            for key in ("pred", "gt", "list"):
-                for problem in templates.check(ev[key], doc["repos"], earlier):
-                    raise ConfigError(
-                        f"{path}: steps.{name}.evaluations.{ev_name}.{key}: {problem}"
-                    )
             if "bg_threshold" in ev and "sweep" in ev:
                 raise ConfigError(
                     f"{path}: steps.{name}.evaluations.{ev_name}: give bg_threshold or sweep, "
@@ -320,6 +340,15 @@ def load_workflow_config(
             raise ConfigError(
                 f"{known[run.method]}: datasets: {run.dataset!r} is not supported "
                 f"(only {supported}); remove it from the grid or add it to the method"
+            )
+    for method, variant in dict.fromkeys((r.method, r.variant) for r in runs):
+        steps = methods[method]["steps"].values()
+        used = templates.references([t for s in steps for _, t in _step_templates(s)], "param")
+        missing = sorted(used - set(variant_params(methods[method], variant)))
+        if missing:
+            raise ConfigError(
+                f"{known[method]}: variant_params: no value of {missing} for variant "
+                f"{variant!r}; add them to `default` or to an entry whose pattern matches it"
             )
     smoke_data = settings["data"]["smoke"]["generate"]
     for dataset in sorted({r.dataset for r in runs}):

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hfpl.workflow import templates
-from hfpl.workflow.config import Repo, Run, WorkflowConfig
+from hfpl.workflow.config import Repo, Run, WorkflowConfig, variant_params
 
 MANIFEST = "manifest.json"
 
@@ -111,6 +111,7 @@ def _values(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
         "step": step,
         "checkout": {k: _abs(checkout_dir(cfg, r)) for k, r in cfg.repos[run.method].items()},
         "step_dir": {s: f"{run_root}/{s}" for s in steps},
+        "param": variant_params(cfg.methods[run.method], run.variant),
     }
 
 
@@ -172,7 +173,7 @@ def step_spec(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
         "cwd": templates.render(spec.get("cwd", "{run_dir}"), values),
         "env": {k: templates.render(str(v), values) for k, v in spec.get("env", {}).items()},
         "run_dir": values["run_dir"],
-        "outputs": list(spec.get("outputs", [])),
+        "outputs": [templates.render(o, values) for o in spec.get("outputs", [])],
         "gpus": step_resources(cfg, run.method, step)["gpu"],
         "network": bool(spec.get("network", False)),
         "executor": {"kind": executor["kind"], "options": executor[executor["kind"]]},

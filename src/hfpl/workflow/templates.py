@@ -2,8 +2,9 @@
 
 A template is a plain ``str.format`` string over a fixed vocabulary (``config/methods/README.md``):
 ``{python}``, ``{run_dir}``, ``{data_root}``, ``{weights_dir}``, ``{seed}``, ``{dataset}``,
-``{method}``, ``{variant}``, ``{step}``, ``{checkout[KEY]}`` and ``{step_dir[STEP]}``; an argv item
-that is exactly ``{hfpl_flags}`` is replaced by the variant's flags (zero or more items).
+``{method}``, ``{variant}``, ``{step}``, ``{checkout[KEY]}``, ``{step_dir[STEP]}`` and
+``{param[NAME]}`` (the method's ``variant_params`` for the run's variant); an argv item that is
+exactly ``{hfpl_flags}`` is replaced by the variant's flags (zero or more items).
 Commands stay lists: a value is never split or passed through a shell.
 """
 
@@ -28,7 +29,7 @@ SCALARS = frozenset(
         "step",
     }
 )
-INDEXED = frozenset({"checkout", "step_dir"})
+INDEXED = frozenset({"checkout", "step_dir", "param"})
 
 _FORMATTER = string.Formatter()
 
@@ -54,9 +55,12 @@ def fields(template: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(out)
 
 
-def check(template: str, repos: Iterable[str], earlier_steps: Iterable[str]) -> list[str]:
-    """Problems of one template (empty list if fine): unknown names, repos or later steps."""
-    repos, earlier = set(repos), set(earlier_steps)
+def check(
+    template: str, repos: Iterable[str], earlier_steps: Iterable[str], params: Iterable[str] = ()
+) -> list[str]:
+    """Problems of one template (empty list if fine): unknown names, repos, later steps or
+    ``{param[NAME]}`` names that no ``variant_params`` entry defines (``params``)."""
+    repos, earlier, params = set(repos), set(earlier_steps), set(params)
     if template == FLAGS:
         return []
     try:
@@ -77,6 +81,11 @@ def check(template: str, repos: Iterable[str], earlier_steps: Iterable[str]) -> 
                 problems.append(
                     f"{{step_dir[{key}]}} must name an earlier step (earlier: {sorted(earlier)})"
                 )
+        elif name == "param" and key is not None:
+            if key not in params:
+                problems.append(
+                    f"{{param[{key}]}} is not defined in variant_params (defined: {sorted(params)})"
+                )
         else:
             known = sorted(SCALARS) + [f"{n}[...]" for n in sorted(INDEXED)] + ["hfpl_flags"]
             problems.append(f"unknown placeholder {{{name}}} (known: {', '.join(known)})")
@@ -84,7 +93,7 @@ def check(template: str, repos: Iterable[str], earlier_steps: Iterable[str]) -> 
 
 
 def references(templates: Iterable[str], name: str) -> set[str]:
-    """Keys used with the indexed placeholder ``name`` (``checkout`` or ``step_dir``)."""
+    """Keys used with the indexed placeholder ``name`` (``checkout``, ``step_dir``, ``param``)."""
     return {
         key
         for t in templates
@@ -95,7 +104,8 @@ def references(templates: Iterable[str], name: str) -> set[str]:
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:
-    """Fill one template; ``values`` holds the scalars and the ``checkout``/``step_dir`` dicts."""
+    """Fill one template; ``values`` holds the scalars and the ``checkout``/``step_dir``/``param``
+    dicts."""
     return template.format_map(values)
 
 
