@@ -103,3 +103,12 @@ def test_bad_flags_raise(argv, message):
 def test_bad_upsampling_factor_raises():
     with pytest.raises(ValueError, match="positive integer"):
         gating.upsample_maps(torch.rand(1, 1, 2, 2), 0)
+
+
+def test_minmax_norm_is_seams_max_norm():
+    scores = torch.randn(2, 3, 5, 4, dtype=torch.float64)
+    p = scores.relu()
+    low = p.flatten(2).min(-1)[0][:, :, None, None]
+    high = p.flatten(2).max(-1)[0][:, :, None, None]
+    expected = (p - low - 1e-5).relu() / (high - low + 1e-5)  # SEAM tool/visualization.py
+    assert torch.equal(gating.minmax_norm(scores), expected)

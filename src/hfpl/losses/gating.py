@@ -24,11 +24,12 @@ def max_norm(scores: torch.Tensor) -> torch.Tensor:
 
 
 def minmax_norm(scores: torch.Tensor) -> torch.Tensor:
-    """SEAM's normalisation: p = ReLU(s), then (p - min p) / (max p - min p + 1e-5)."""
+    """SEAM's `max_norm` (tool/visualization.py): p = ReLU(s), then
+    ReLU(p - min p - 1e-5) / (max p - min p + 1e-5) per image and channel."""
     positive = F.relu(scores)
     low = positive.amin(dim=(2, 3), keepdim=True)
     high = positive.amax(dim=(2, 3), keepdim=True)
-    return (positive - low) / (high - low + NORM_EPS)
+    return F.relu(positive - low - NORM_EPS) / (high - low + NORM_EPS)
 
 
 def mask_absent(maps: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
