@@ -1,0 +1,181 @@
+"""config/methods/seam.yaml (CI-safe, no upstream code): it validates, the row's variants exist
+with the paper's flags, and golden argv of every step for baseline, isl_fsl and multinomial_isl."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from hfpl.workflow import plan
+from hfpl.workflow.config import Run, load_workflow_config
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = ROOT / "workflow" / "schemas"
+R38 = "ilsvrc-cls_rna-a1_cls1000_ep-0001.params"
+DATA = ["--voc12_root", "{D}/VOCdevkit/VOC2012"]
+LIST = "{D}/lists/seam/voc12"
+CKPT = "{O}/train_final/model/deeplabv1_resnet38_VOCDataset_itr20000_all.pth"
+
+
+def _test(name: str, crf: bool) -> list[str]:
+    return [
+        "python3", "{codebase}/experiment/seamv1-pseudovoc/test.py",
+        "--cfg", "DATA_ROOT={D}/VOCdevkit", "--cfg", "TEST_PERIOD=val",
+        "--cfg", f"TEST_CKPT={CKPT}", "--cfg", f"TEST_SAVE_DIR={{O}}/{name}/pred",
+        "--cfg", f"TEST_CRF={crf}", "--cfg", f"MODEL_SAVE_DIR={{O}}/{name}/model",
+        "--cfg", f"LOG_DIR={{O}}/{name}/tblog", "--cfg", f"LOG_FILE={{O}}/{name}/logfile.txt",
+        "--cfg", "GPUS=1", "--cfg", "MODEL_BACKBONE_PRETRAIN=False",
+    ]  # fmt: skip
+
+
+# {O} run root, {D} data root, {W} weights, {SEAM}/{codebase} checkouts, {LO}/{HI} CRF alphas;
+# the variant's add-on flags follow train_cam's argv
+GOLDEN = {
+    "train_cam": [
+        "python3", "{SEAM}/train_SEAM.py", "--weights", f"{{W}}/{R38}", *DATA,
+        "--train_list", f"{LIST}/train_aug.txt", "--cls_labels", f"{LIST}/cls_labels.npy",
+        "--session_name", "{O}/train_cam/cam", "--tblog_dir", "{O}/train_cam/tblog",
+        "--seed", "3",
+    ],
+    "infer_cam_train": [
+        "python3", "{SEAM}/infer_SEAM.py", "--weights", "{O}/train_cam/cam.pth", *DATA,
+        "--infer_list", f"{LIST}/train_aug.txt", "--cls_labels", f"{LIST}/cls_labels.npy",
+        "--out_cam", "{O}/infer_cam_train/cam", "--out_crf", "{O}/infer_cam_train/crf",
+        "--crf_alphas", "{LO}", "{HI}",
+    ],
+    "infer_cam_val": [
+        "python3", "{SEAM}/infer_SEAM.py", "--weights", "{O}/train_cam/cam.pth", *DATA,
+        "--infer_list", f"{LIST}/val.txt", "--cls_labels", f"{LIST}/cls_labels.npy",
+        "--out_cam", "{O}/infer_cam_val/cam",
+    ],
+    "train_aff": [
+        "python3", "{SEAM}/train_aff.py", "--weights", f"{{W}}/{R38}", *DATA,
+        "--train_list", f"{LIST}/train_aug.txt",
+        "--la_crf_dir", "{O}/infer_cam_train/crf_{LO}.0",
+        "--ha_crf_dir", "{O}/infer_cam_train/crf_{HI}.0",
+        "--session_name", "{O}/train_aff/aff", "--seed", "3",
+    ],
+    "infer_aff_train": [
+        "python3", "{SEAM}/infer_aff.py", "--weights", "{O}/train_aff/aff.pth", *DATA,
+        "--infer_list", f"{LIST}/train_aug.txt", "--cam_dir", "{O}/infer_cam_train/cam",
+        "--out_rw", "{O}/infer_aff_train/rw",
+    ],
+    "infer_aff_val": [
+        "python3", "{SEAM}/infer_aff.py", "--weights", "{O}/train_aff/aff.pth", *DATA,
+        "--infer_list", f"{LIST}/val.txt", "--cam_dir", "{O}/infer_cam_val/cam",
+        "--out_rw", "{O}/infer_aff_val/rw",
+    ],
+    "train_final": [
+        "python3", "{codebase}/experiment/seamv1-pseudovoc/train.py", "--seed", "3",
+        "--cfg", "DATA_ROOT={D}/VOCdevkit",
+        "--cfg", "DATA_LIST={D}/lists/codebase/ImageSets/Segmentation/trainaug.txt",
+        "--cfg", "DATA_PSEUDO_GT={O}/infer_aff_train/rw",
+        "--cfg", f"MODEL_BACKBONE_PRETRAIN={{W}}/{R38}",
+        "--cfg", "MODEL_SAVE_DIR={O}/train_final/model", "--cfg", "LOG_DIR={O}/train_final/tblog",
+        "--cfg", "LOG_FILE={O}/train_final/logfile.txt", "--cfg", "GPUS=1",
+    ],
+    "test_final": _test("test_final", crf=False),
+    "test_final_crf": _test("test_final_crf", crf=True),
+}  # fmt: skip
+VARIANTS = {
+    "baseline": ("4", "24", []),
+    "isl_fsl": (
+        "1", "24",
+        ["--hfpl-isl-weight", "0.2", "--hfpl-isl-samples", "10", "--hfpl-fsl-weight", "1.0",
+         "--hfpl-fsl-mu", "2.5", "--hfpl-fsl-sigma", "5", "--hfpl-posterior", "binomial"],
+    ),
+    "multinomial_isl": (
+        "2", "4",
+        ["--hfpl-isl-weight", "0.6", "--hfpl-isl-samples", "10",
+         "--hfpl-posterior", "multinomial"],
+    ),
+}  # fmt: skip
+
+
+def _load(variants: list[str], **override) -> object:
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    config.update(methods=["seam"], variants=variants, seeds=[3], **override)
+    config["executor"]["local"]["python"] = "python3"
+    return load_workflow_config(config, SCHEMAS)
+
+
+@pytest.fixture(autouse=True)
+def _in_root(monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)  # the method's patch folders are relative to the workdir
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_golden_argv(variant: str) -> None:
+    cfg = _load([variant])
+    lo, hi, flags = VARIANTS[variant]
+    values = {
+        "O": f"{ROOT}/results/runs/voc/seam/{variant}/seed3",
+        "D": f"{ROOT}/data/voc",
+        "W": f"{ROOT}/data/weights",
+        "LO": lo,
+        "HI": hi,
+        **{k: os.path.abspath(plan.checkout_dir(cfg, r)) for k, r in cfg.repos["seam"].items()},
+    }
+    assert list(cfg.methods["seam"]["steps"]) == list(GOLDEN)
+    for step, golden in GOLDEN.items():
+        expected = [item.format(**values) for item in golden]
+        expected += flags if step == "train_cam" else []
+        assert plan.step_spec(cfg, Run("voc", "seam", variant, 3), step)["argv"] == expected, step
+    outputs = plan.step_spec(cfg, Run("voc", "seam", variant, 3), "infer_cam_train")["outputs"]
+    assert outputs == ["cam", f"crf_{lo}.0", f"crf_{hi}.0"]
+
+
+def test_every_variant_validates_with_its_crf_alphas() -> None:
+    """seam.yaml against the schema, full and smoke, for every variant of experiments.yaml."""
+    experiments = yaml.safe_load((ROOT / "config" / "experiments.yaml").read_text())
+    cfg = _load(["baseline"])
+    names = sorted(cfg.variants)
+    for smoke in (False, True):
+        cfg = _load(names, smoke=smoke)
+        for variant in names:
+            argv = plan.step_spec(cfg, Run("voc", "seam", variant, 0), "infer_cam_train")["argv"]
+            i = argv.index("--crf_alphas")
+            expected = (
+                ["2", "4"] if variant.startswith("multinomial_")
+                else ["1", "24"] if variant.startswith("isl")
+                else ["4", "24"]
+            )  # fmt: skip
+            assert argv[i + 1 : i + 3] == expected, variant
+    assert set(experiments["variants"]) <= set(names)
+
+
+def test_row_variants_have_the_paper_flags() -> None:
+    cfg = _load(["baseline"])
+    flags = {
+        name: {**v["flags"], **v["per_method"].get("seam", {})} for name, v in cfg.variants.items()
+    }
+    isl = {"--hfpl-isl-weight": 0.2, "--hfpl-isl-samples": 10, "--hfpl-posterior": "binomial"}
+    fsl = {"--hfpl-fsl-weight": 1.0, "--hfpl-fsl-mu": 2.5, "--hfpl-fsl-sigma": 5}
+    assert flags["baseline"] == {}
+    assert flags["isl"] == isl
+    assert flags["fsl"] == {**fsl, "--hfpl-posterior": "binomial"}
+    assert flags["isl_fsl"] == {**isl, **fsl}
+    assert flags["multinomial_isl"] == {
+        **isl,
+        "--hfpl-isl-weight": 0.6,
+        "--hfpl-posterior": "multinomial",
+    }
+    assert flags["multinomial_fsl"] == {**fsl, "--hfpl-posterior": "multinomial"}
+    for n in (1, 5, 10, 50, 100):  # Table 5: lambda = 1, no FSL
+        assert flags[f"isl_samples_{n}"] == {
+            **isl,
+            "--hfpl-isl-weight": 1.0,
+            "--hfpl-isl-samples": n,
+        }
+    for i in range(0, 11, 2):  # Fig. 6: lambda 0, 0.2, ..., 1 with and without FSL
+        lam = i / 10
+        assert flags[f"isl_lambda_{lam}"] == {**isl, "--hfpl-isl-weight": lam}
+        assert flags[f"isl_lambda_{lam}_fsl"] == {**isl, **fsl, "--hfpl-isl-weight": lam}
+    # SEAM's FSL gating is the add-on patch's default (min-max, SEAM's max_norm): no variant
+    # overrides it
+    assert not any("--hfpl-fsl-gating" in f for f in flags.values())
+    patch = (ROOT / "patches" / "SEAM" / "0004-hfpl.patch").read_text()
+    assert "+    parser.set_defaults(hfpl_fsl_gating='minmax')" in patch
