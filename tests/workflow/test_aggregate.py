@@ -246,11 +246,12 @@ def test_real_config_tables_and_figures(tmp_path):
     """config/tables.yaml + paper.yaml end to end: all tables, Figs 1 and 6 drawn from runs."""
     runs = tmp_path / "runs"
     for seed in range(2):
-        for row, base in [("seam_r38", 63.0), ("sipe_r38", 68.0)]:
-            write_run(runs, row, "baseline", seed, "final_val", base + seed, step="seg")
-            write_run(runs, row, "isl_fsl", seed, "final_val", base + 2 + seed, step="seg")
+        # run directories are named by method (row seam_r38 reads method `seam`)
+        for method, base in [("seam", 63.0), ("sipe_r38", 68.0)]:
+            write_run(runs, method, "baseline", seed, "final_val", base + seed, step="seg")
+            write_run(runs, method, "isl_fsl", seed, "final_val", base + 2 + seed, step="seg")
         for lam in ("0.0", "0.4", "1.0"):
-            write_run(runs, "seam_r38", f"isl_lambda_{lam}", seed, "pseudo_train", 60 + seed)
+            write_run(runs, "seam", f"isl_lambda_{lam}", seed, "pseudo_train", 60 + seed)
     experiments = tmp_path / "experiments.yaml"
     experiments.write_text("{}\n")  # no variants key: nothing filtered
     out, figs = tmp_path / "tables", tmp_path / "figures"
