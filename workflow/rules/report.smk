@@ -37,7 +37,8 @@ rule tables:
         tables=CFG.settings["tables"],
         paper=CFG.settings["paper"],
     shell:
-        "{params.hfpl} tables --runs {params.runs:q} --experiments {params.experiments:q}"
+        # a grid without data for any figure writes none: the folder must exist all the same
+        "mkdir -p {output.figures:q} && {params.hfpl} tables --runs {params.runs:q} --experiments {params.experiments:q}"
         " --tables {params.tables:q} --paper {params.paper:q}"
         " --out {output.tables:q} --figures {output.figures:q}"
         " > {log:q} 2>&1"
