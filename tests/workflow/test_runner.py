@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -156,3 +158,28 @@ def test_leftovers_of_a_killed_run_are_removed_but_the_log_is_kept(tmp_path, exe
     run_step(spec, executor, run_dir / "log.txt")
     assert not (run_dir / "out/stale.bin").exists()
     assert (run_dir / "log.txt").read_text().startswith("previous attempt\n")
+
+
+def _pip_freeze_hash(env: dict) -> str:
+    """LocalExecutor.describe()'s pip freeze hash, computed in a fresh process (as in a job)."""
+    code = "from hfpl.workflow.executors import make_executor as m\n"
+    code += "print(m('local').describe()['pip_freeze_sha256'])"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_pip_freeze_hash_is_cached_across_jobs_until_packages_change(tmp_path) -> None:
+    extra = tmp_path / "site"  # a folder on the interpreter's sys.path that we may change
+    extra.mkdir()
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "PYTHONPATH": str(extra)}
+    freeze = subprocess.run(
+        [sys.executable, "-m", "pip", "freeze", "--all"], env=env, capture_output=True, check=True
+    ).stdout
+    real = hashlib.sha256(freeze).hexdigest()
+    assert _pip_freeze_hash(env) == real
+    (cached,) = (tmp_path / "cache/hfpl/pip-freeze").iterdir()
+    cached.write_text("f" * 64 + "\n")  # proves the next job reads the cache, not pip
+    assert _pip_freeze_hash(env) == "f" * 64
+    (extra / "new_package.dist-info").mkdir()  # an install changes the folder's mtime
+    assert _pip_freeze_hash(env) == real

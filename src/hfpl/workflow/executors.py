@@ -145,13 +145,46 @@ def _run_process(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> 
         return proc.wait()
 
 
+# the folders on an interpreter's sys.path with their mtimes (the disk cache key below)
+_SYS_PATH_STATE = (
+    "import json, os, sys\n"
+    "print(json.dumps([[p, os.stat(p).st_mtime_ns] for p in sys.path if os.path.isdir(p)]))"
+)
+
+
+def _freeze_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "hfpl" / "pip-freeze"
+
+
 @functools.cache
 def _pip_freeze_sha256(python: str) -> str:
-    """sha256 of ``pip freeze`` of the given interpreter (cached: it takes ~1 s)."""
+    """sha256 of ``pip freeze --all`` of the given interpreter.
+
+    ``pip freeze`` takes ~0.6 s and each workflow job is a new process, so the hash is cached
+    per process and on disk (``$XDG_CACHE_HOME/hfpl/pip-freeze/``), keyed by the interpreter and
+    the mtimes of the folders on its ``sys.path``: installing, upgrading or removing a package
+    adds or deletes a ``*.dist-info`` folder there, which changes the key.
+    """
+    state = subprocess.run([python, "-c", _SYS_PATH_STATE], capture_output=True, check=True).stdout
+    cached = _freeze_cache_dir() / hashlib.sha256(os.fsencode(python) + b"\0" + state).hexdigest()
+    try:
+        digest = cached.read_text().strip()
+        if len(digest) == 64:
+            return digest
+    except OSError:
+        pass
     out = subprocess.run(
         [python, "-m", "pip", "freeze", "--all"], capture_output=True, check=True
     ).stdout
-    return hashlib.sha256(out).hexdigest()
+    digest = hashlib.sha256(out).hexdigest()
+    try:  # temp + rename: concurrent jobs never read a partial file
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(f".{cached.name}.{os.getpid()}")
+        part.write_text(digest + "\n")
+        part.replace(cached)
+    except OSError:
+        pass  # no writable cache folder: compute it each time
+    return digest
 
 
 class LocalExecutor(Executor):
