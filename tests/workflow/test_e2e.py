@@ -119,6 +119,15 @@ def test_tables_match_the_metrics(project: Path) -> None:
     assert "40.0±1.5" in labels and "| 45.0 " in labels
 
 
+def test_snakemake_report_holds_tables_and_figures(project: Path) -> None:
+    done = fixture_project.snakemake(project, "--report", "results/report.html")
+    assert done.returncode == 0, done.stderr[-3000:]
+    output = done.stdout + done.stderr
+    for name in ("fixture_cams.csv", "fixture_labels.csv", "fixture_arrows.png"):
+        assert f"Adding {name}" in output
+    assert (project / "results/report.html").stat().st_size > 0
+
+
 def test_rerun_does_nothing(project: Path) -> None:
     done = fixture_project.snakemake(project)
     assert done.returncode == 0

@@ -24,8 +24,19 @@ rule tables:
         runs=plan.targets(CFG),
         config=rules.resolved_config.output[0],
     output:
-        tables=directory(f"{RESULTS}/tables"),
-        figures=directory(f"{RESULTS}/figures"),
+        # `snakemake --report results/report.html` shows every table and figure
+        tables=report(
+            directory(f"{RESULTS}/tables"),
+            patterns=["{name}.csv"],
+            caption="../report/tables.rst",
+            category="Tables",
+        ),
+        figures=report(
+            directory(f"{RESULTS}/figures"),
+            patterns=["{name}.png"],
+            caption="../report/figures.rst",
+            category="Figures",
+        ),
     log:
         f"{RESULTS}/tables.log",
     conda:
