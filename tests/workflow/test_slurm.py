@@ -12,6 +12,7 @@ import importlib.util
 import json
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,13 +25,17 @@ pytestmark = pytest.mark.slurm
 
 
 @pytest.fixture(scope="module")
-def partition() -> str:
+def partition() -> Iterator[str]:
+    """The cluster's partition; a cluster this fixture started is stopped afterwards."""
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
         pytest.skip("snakemake-executor-plugin-slurm missing (pip install 'hfpl[workflow]')")
     try:
-        return slurm_cluster.up()
+        name, started = slurm_cluster.up()
     except (slurm_cluster.Unavailable, OSError) as err:
         pytest.skip(f"no SLURM cluster: {err}")
+    yield name
+    if started:
+        slurm_cluster.down()
 
 
 def test_fixture_workflow_runs_on_slurm(tmp_path: Path, partition: str) -> None:
