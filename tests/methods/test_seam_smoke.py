@@ -4,8 +4,8 @@ Needs ``HFPL_UPSTREAM_DIR`` (a folder of ``<owner>+<name>/repo`` git copies, e.g
 search tool's fetch) and ``HFPL_UPSTREAM_PYTHON`` (an interpreter with the upstream requirements:
 torch, torchvision, pydensecrf2, opencv, scipy, tensorboardX, hfpl); skipped otherwise.
 
-Runs ``snakemake --profile profiles/smoke`` with ``profiles/smoke/seam.yaml`` (all nine steps,
-baseline and isl_fsl x seeds 0 and 1, CPU) into a temporary results dir, checks every step's
+Runs ``snakemake --workflow-profile profiles/smoke`` with ``profiles/smoke/seam.yaml`` (all nine
+steps, baseline and isl_fsl x seeds 0 and 1, CPU) into a temporary results dir, checks every step's
 manifest, the evaluations and the smoke Table 1/2 rows, then reruns the CAM steps of baseline
 seed 0 into a second results dir and checks that their metrics are identical.
 """
@@ -52,7 +52,7 @@ def _snakemake(tmp: Path, results: str, overrides: dict, *targets: str) -> float
     override.write_text(yaml.safe_dump(overrides))
     exe = Path(sys.executable).with_name("snakemake")
     argv = [str(exe)] if exe.exists() else [sys.executable, "-m", "snakemake"]
-    argv += ["--profile", "profiles/smoke", "--cores", "2", "--configfile", *CONFIGFILES]
+    argv += ["--cores", "2", "--workflow-profile", "profiles/smoke", "--configfile", *CONFIGFILES]
     argv += [str(override), *targets]
     t0 = time.monotonic()
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
