@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from hfpl.data.layout import DATASET_INPUTS
 from hfpl.workflow import templates
 from hfpl.workflow.config import Repo, Run, WorkflowConfig, variant_params
 
@@ -125,6 +126,9 @@ def step_inputs(cfg: WorkflowConfig, run: Run, step: str) -> list[str]:
     """Snakemake inputs of one step: checkout markers, earlier steps' manifests, data files.
 
     With generated smoke data, the data/weights inputs are replaced by the generator's marker.
+    Otherwise the step waits for its dataset (`data_inputs`), for every weights file its argv
+    names as ``{weights_dir}/NAME`` (fetched or checked by the `data_weights` rule), and for
+    the method's declared ``inputs``.
     """
     spec = cfg.methods[run.method]["steps"][step]
     used = _templates(spec)
@@ -135,11 +139,21 @@ def step_inputs(cfg: WorkflowConfig, run: Run, step: str) -> list[str]:
     inputs += [manifest_path(cfg, run, s) for s in sorted(templates.references(used, "step_dir"))]
     if cfg.settings["data"]["smoke"]["generate"]:
         return [*inputs, smoke_data_marker(cfg)]
+    inputs += data_inputs(cfg, run.dataset)
+    prefix = "{weights_dir}/"
+    inputs += [
+        weights_dir(cfg) + a[len(prefix) - 1 :] for a in spec["argv"] if a.startswith(prefix)
+    ]
     values = _values(cfg, run, step)
     for template in spec.get("inputs", []):
         if not templates.references([template], "step_dir"):
             inputs.append(templates.render(template, values))
     return inputs
+
+
+def data_inputs(cfg: WorkflowConfig, dataset: str) -> list[str]:
+    """The prepared dataset's completion marker(s) below its data root (see hfpl.data.layout)."""
+    return [f"{data_root(cfg, dataset)}/{path}" for path in DATASET_INPUTS.get(dataset, ())]
 
 
 def step_resources(cfg: WorkflowConfig, method: str, step: str) -> dict[str, int]:
