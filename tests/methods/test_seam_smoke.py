@@ -52,8 +52,9 @@ def _snakemake(tmp: Path, results: str, overrides: dict, *targets: str) -> float
     override.write_text(yaml.safe_dump(overrides))
     exe = Path(sys.executable).with_name("snakemake")
     argv = [str(exe)] if exe.exists() else [sys.executable, "-m", "snakemake"]
-    argv += ["--cores", "2", "--workflow-profile", "profiles/smoke", "--configfile", *CONFIGFILES]
-    argv += [str(override), *targets]
+    # targets first: --configfile takes every following word
+    argv += [*targets, "--cores", "2", "--workflow-profile", "profiles/smoke"]
+    argv += ["--configfile", *CONFIGFILES, str(override)]
     t0 = time.monotonic()
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     wall = time.monotonic() - t0
