@@ -34,8 +34,14 @@ def _smoke(args: argparse.Namespace) -> None:
     from hfpl.data.smoke import generate_smoke
     from hfpl.data.weights import write_smoke_weights
 
-    voc = generate_smoke(args.out, images=args.images, size=args.size, seed=args.seed)
-    print(f"smoke dataset: {voc}")
+    for dataset in dict.fromkeys(args.dataset or ["voc"]):  # VOC first: it swaps lists/ whole
+        if dataset == "voc":
+            root = generate_smoke(args.out, images=args.images, size=args.size, seed=args.seed)
+        else:
+            from hfpl.data.coco_smoke import generate_coco_smoke
+
+            root = generate_coco_smoke(args.out, images=args.images, size=args.size, seed=args.seed)
+        print(f"smoke dataset: {root}")
     if args.weights_out:
         for path in write_smoke_weights(args.weights_out, seed=args.seed, names=args.weight):
             print(f"random-init weights: {path}")
@@ -54,9 +60,14 @@ def _coco(args: argparse.Namespace) -> None:
 
 
 def _lists(args: argparse.Namespace) -> None:
-    from hfpl.data.lists import write_method_lists
+    if args.coco_root:
+        from hfpl.data.coco_lists import write_coco_lists
 
-    print(write_method_lists(args.voc_root, args.out))
+        print(write_coco_lists(args.coco_root, args.out))
+    else:
+        from hfpl.data.lists import write_method_lists
+
+        print(write_method_lists(args.voc_root, args.out))
 
 
 def _weights(args: argparse.Namespace) -> None:
@@ -92,11 +103,17 @@ def _info(args: argparse.Namespace) -> None:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``smoke-data`` and ``data`` (with its sub-subcommands) to the hfpl parser."""
-    smoke = subparsers.add_parser("smoke-data", help="write the synthetic VOC smoke dataset")
+    smoke = subparsers.add_parser("smoke-data", help="write the synthetic VOC/COCO smoke dataset")
     smoke.add_argument("--out", required=True, type=Path, help="output folder")
     smoke.add_argument("--images", type=int, default=12, help="number of images (default 12)")
     smoke.add_argument("--size", type=int, default=80, help="image width in px (default 80)")
     smoke.add_argument("--seed", type=int, default=0)
+    smoke.add_argument(
+        "--dataset",
+        action="append",
+        choices=["voc", "coco"],
+        help="which synthetic dataset (repeatable; default voc)",
+    )
     smoke.add_argument("--weights-out", type=Path, help="also write random-init weight files here")
     smoke.add_argument(
         "--weight", action="append", metavar="NAME", help="only this weight file (repeatable)"
@@ -115,7 +132,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     coco.add_argument("--downloads", type=Path, help="archive folder (default ROOT/downloads)")
     coco.set_defaults(func=_guard(_coco))
     lists = sub.add_parser("lists", help="per-method list and class-label files")
-    lists.add_argument("--voc-root", required=True, type=Path, help=".../VOCdevkit/VOC2012")
+    root = lists.add_mutually_exclusive_group(required=True)
+    root.add_argument("--voc-root", type=Path, help=".../VOCdevkit/VOC2012 (every method)")
+    root.add_argument("--coco-root", type=Path, help=".../coco (writes OUT/seam/coco/ only)")
     lists.add_argument("--out", required=True, type=Path)
     lists.set_defaults(func=_guard(_lists))
     weights = sub.add_parser("weights", help="download or verify pretrained weight files")

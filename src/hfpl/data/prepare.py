@@ -13,6 +13,7 @@ from pathlib import Path
 from hfpl.data import registry
 from hfpl.data.atomic import building_dir
 from hfpl.data.coco import COCO_SPLITS, build_coco_labels
+from hfpl.data.coco_lists import SEAM_DIR, write_coco_lists
 from hfpl.data.download import fetch
 from hfpl.data.lists import read_ids
 from hfpl.data.sbd import build_segmentation_class_aug
@@ -57,7 +58,8 @@ def _extract_zip(archive: Path, dest: Path) -> Path:
 
 def prepare_coco(root: str | os.PathLike, downloads: str | os.PathLike) -> Path:
     """``root/coco`` with ``train2014/``, ``val2014/``, ``annotations/``, pixel labels in
-    ``SegmentationClass/{train2014,val2014}/<file stem>.png`` and ``ImageSets/<split>.txt``."""
+    ``SegmentationClass/{train2014,val2014}/<file stem>.png`` and ``ImageSets/<split>.txt``, then
+    the list files ``root/lists/seam/coco/`` (last: the dataset's marker, see layout.py)."""
     coco = Path(root) / "coco"
     downloads = Path(downloads)
     for name in ("annotations_trainval2014.zip", "train2014.zip", "val2014.zip"):
@@ -67,4 +69,6 @@ def prepare_coco(root: str | os.PathLike, downloads: str | os.PathLike) -> Path:
         if not listing.exists():
             ann = coco / "annotations" / f"instances_{split}.json"
             build_coco_labels(ann, coco / "SegmentationClass" / split, listing, expected=n)
+    if not (Path(root) / "lists" / SEAM_DIR).exists():
+        write_coco_lists(coco, Path(root) / "lists")
     return coco
