@@ -186,11 +186,14 @@ def _repos(doc: dict[str, Any], path: Path, settings: dict[str, Any]) -> dict[st
     return out
 
 
-def variant_params(doc: dict[str, Any], variant: str) -> dict[str, str]:
-    """The ``{param[NAME]}`` values of ``variant`` in one method document.
+def variant_params(doc: dict[str, Any], variant: str, dataset: str | None = None) -> dict[str, str]:
+    """The ``{param[NAME]}`` values of ``variant`` (on ``dataset``) in one method document.
 
     ``doc["variant_params"]`` maps a variant name or ``fnmatch`` pattern to ``{NAME: value}``;
     the first matching entry (in file order) wins and is laid over the ``default`` entry.
+    ``doc["dataset_params"]`` maps a dataset name (or ``default``) to ``{NAME: value}``: the
+    run's dataset entry laid over its ``default``; its names are disjoint from variant_params'
+    (checked when the method loads).
     """
     table = doc.get("variant_params", {})
     chosen = next(
@@ -198,7 +201,10 @@ def variant_params(doc: dict[str, Any], variant: str) -> dict[str, str]:
          if pattern != "default" and fnmatch.fnmatchcase(variant, pattern)),
         {},
     )  # fmt: skip
-    return {name: str(value) for name, value in {**table.get("default", {}), **chosen}.items()}
+    per_dataset = doc.get("dataset_params", {})
+    by_dataset = {**per_dataset.get("default", {}), **per_dataset.get(dataset, {})}
+    merged = {**by_dataset, **table.get("default", {}), **chosen}
+    return {name: str(value) for name, value in merged.items()}
 
 
 def _step_templates(step: dict[str, Any]) -> list[tuple[str, str]]:
@@ -210,12 +216,21 @@ def _step_templates(step: dict[str, Any]) -> list[tuple[str, str]]:
     items += [("env", str(v)) for v in step.get("env", {}).values()]
     for ev_name, ev in step.get("evaluations", {}).items():
         items += [(f"evaluations.{ev_name}.{key}", ev[key]) for key in ("pred", "gt", "list")]
+        if isinstance(ev.get("num_classes"), str):
+            items.append((f"evaluations.{ev_name}.num_classes", ev["num_classes"]))
     return items
 
 
 def _check_steps(doc: dict[str, Any], path: Path) -> None:
     """Templates use known placeholders, existing repos, only earlier steps and defined params."""
     params = {n for values in doc.get("variant_params", {}).values() for n in values}
+    by_dataset = {n for values in doc.get("dataset_params", {}).values() for n in values}
+    if params & by_dataset:
+        raise ConfigError(
+            f"{path}: {sorted(params & by_dataset)} defined in both variant_params and "
+            "dataset_params; give each name in one of them"
+        )
+    params |= by_dataset
     earlier: list[str] = []
     for name, step in doc["steps"].items():
         for key, template in _step_templates(step):
@@ -321,7 +336,8 @@ def load_workflow_config(
     validate(experiments, _schema(schema_dir, "experiments"), exp_path)
     variants = _expand_sweeps(experiments, exp_path)
     for name, variant in variants.items():
-        for method in variant["per_method"]:
+        for key in variant["per_method"]:
+            method = key.split("@")[0]  # `method@dataset`: that method on that dataset only
             if method not in known:
                 raise ConfigError(
                     f"{exp_path}: variants.{name}.per_method: unknown method {method!r} (no "
@@ -341,14 +357,15 @@ def load_workflow_config(
                 f"{known[run.method]}: datasets: {run.dataset!r} is not supported "
                 f"(only {supported}); remove it from the grid or add it to the method"
             )
-    for method, variant in dict.fromkeys((r.method, r.variant) for r in runs):
+    for method, variant, dataset in dict.fromkeys((r.method, r.variant, r.dataset) for r in runs):
         steps = methods[method]["steps"].values()
         used = templates.references([t for s in steps for _, t in _step_templates(s)], "param")
-        missing = sorted(used - set(variant_params(methods[method], variant)))
+        missing = sorted(used - set(variant_params(methods[method], variant, dataset)))
         if missing:
             raise ConfigError(
                 f"{known[method]}: variant_params: no value of {missing} for variant "
-                f"{variant!r}; add them to `default` or to an entry whose pattern matches it"
+                f"{variant!r}; add them to `default` or to an entry whose pattern matches it "
+                f"(or to dataset_params: {dataset!r} or `default`)"
             )
     smoke_data = settings["data"]["smoke"]["generate"]
     for dataset in sorted({r.dataset for r in runs}):

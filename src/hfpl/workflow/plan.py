@@ -89,10 +89,13 @@ def python(cfg: WorkflowConfig) -> str:
     return executor[executor["kind"]]["python"]
 
 
-def flags(cfg: WorkflowConfig, method: str, variant: str) -> list[str]:
-    """The variant's add-on flags for ``method`` as argv items (per-method values override)."""
+def flags(cfg: WorkflowConfig, method: str, variant: str, dataset: str | None = None) -> list[str]:
+    """The variant's add-on flags for ``method`` as argv items: ``per_method[method]`` values
+    override ``flags``, and ``per_method["method@dataset"]`` values override both on that
+    dataset."""
     spec = cfg.variants[variant]
-    merged = {**spec["flags"], **spec["per_method"].get(method, {})}
+    per = spec["per_method"]
+    merged = {**spec["flags"], **per.get(method, {}), **per.get(f"{method}@{dataset}", {})}
     return [item for flag, value in merged.items() for item in (flag, str(value))]
 
 
@@ -112,7 +115,7 @@ def _values(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
         "step": step,
         "checkout": {k: _abs(checkout_dir(cfg, r)) for k, r in cfg.repos[run.method].items()},
         "step_dir": {s: f"{run_root}/{s}" for s in steps},
-        "param": variant_params(cfg.methods[run.method], run.variant),
+        "param": variant_params(cfg.methods[run.method], run.variant, run.dataset),
     }
 
 
@@ -182,7 +185,7 @@ def step_spec(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
         "argv": templates.render_argv(
             spec["argv"] + ([templates.FLAGS] if _appends_flags(spec) else []),
             values,
-            flags(cfg, run.method, run.variant),
+            flags(cfg, run.method, run.variant, run.dataset),
         ),
         "cwd": templates.render(spec.get("cwd", "{run_dir}"), values),
         "env": {k: templates.render(str(v), values) for k, v in spec.get("env", {}).items()},
@@ -210,7 +213,13 @@ def evaluation_argv(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -
         for key in ("pred", "gt", "list")
         for item in (f"--{key}", templates.render(ev[key], values))
     ]
-    argv += ["--format", ev["format"], "--num-classes", str(ev.get("num_classes", 21)), "--quiet"]
+    argv += [
+        "--format",
+        ev["format"],
+        "--num-classes",
+        templates.render(str(ev.get("num_classes", 21)), values),
+        "--quiet",
+    ]
     if "bg_threshold" in ev:
         argv += ["--bg-threshold", str(ev["bg_threshold"])]
     if "sweep" in ev:
