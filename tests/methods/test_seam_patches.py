@@ -54,6 +54,13 @@ EXPECTED_FILES = {
         "voc12/data.py",
     },
     (SEAM, "0004-hfpl.patch"): {"infer_SEAM.py", "network/resnet38_SEAM.py", "train_SEAM.py"},
+    (SEAM, "0005-coco.patch"): {
+        "infer_SEAM.py",
+        "infer_aff.py",
+        "network/resnet38_SEAM.py",
+        "train_SEAM.py",
+        "voc12/data.py",
+    },
     (CODEBASE, "0001-compat.patch"): {
         "experiment/seamv1-pseudovoc/test.py",
         "lib/datasets/transform.py",
