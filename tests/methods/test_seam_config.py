@@ -82,6 +82,11 @@ GOLDEN = {
 }  # fmt: skip
 VARIANTS = {
     "baseline": ("4", "24", []),
+    "fsl": (
+        "1", "24",
+        ["--hfpl-fsl-weight", "1.0", "--hfpl-fsl-mu", "2.5", "--hfpl-fsl-sigma", "5",
+         "--hfpl-posterior", "binomial"],
+    ),
     "isl_fsl": (
         "1", "24",
         ["--hfpl-isl-weight", "0.2", "--hfpl-isl-samples", "10", "--hfpl-fsl-weight", "1.0",
@@ -139,9 +144,9 @@ def test_every_variant_validates_with_its_crf_alphas() -> None:
             argv = plan.step_spec(cfg, Run("voc", "seam", variant, 0), "infer_cam_train")["argv"]
             i = argv.index("--crf_alphas")
             expected = (
-                ["2", "4"] if variant.startswith("multinomial_")
-                else ["1", "24"] if variant.startswith("isl")
-                else ["4", "24"]
+                ["4", "24"] if variant == "baseline"  # upstream SEAM
+                else ["2", "4"] if variant.startswith("multinomial_")  # Table 4
+                else ["1", "24"]  # every binomial add-on variant (Secs. 5.1, 5.5)
             )  # fmt: skip
             assert argv[i + 1 : i + 3] == expected, variant
     assert set(experiments["variants"]) <= set(names)
