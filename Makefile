@@ -43,11 +43,13 @@ test: venv
 	$(BIN)/python -m pytest -q
 
 # The SEAM row, all nine steps, baseline and ISL/FSL x 2 seeds, real upstream code on CPU.
+# --workflow-profile replaces profiles/default (a --profile would be applied on top of it);
+# --configfile and --config take every following word, so they come last.
 smoke: venv upstream-venv
-	$(BIN)/snakemake --profile profiles/smoke \
+	$(BIN)/snakemake --cores 2 --workflow-profile profiles/smoke $(SNAKEMAKE_ARGS) \
 	  --configfile config/config.yaml profiles/smoke/overrides.yaml profiles/smoke/seam.yaml \
 	  --config 'upstream={url_template: "$(UPSTREAM_URL_TEMPLATE)"}' \
-	  'executor={local: {python: $(abspath $(UPSTREAM_VENV))/bin/python}}' $(SNAKEMAKE_ARGS)
+	  'executor={local: {python: $(abspath $(UPSTREAM_VENV))/bin/python}}'
 	@echo "tables: results/tables/*.md"
 
 bench: venv
