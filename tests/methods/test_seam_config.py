@@ -1,5 +1,6 @@
 """config/methods/seam.yaml (CI-safe, no upstream code): it validates, the row's variants exist
-with the paper's flags, and golden argv of every step for baseline, isl_fsl and multinomial_isl."""
+with the paper's flags, and golden argv of every step on VOC for baseline, fsl, isl_fsl and
+multinomial_isl (COCO: test_seam_coco_config.py, with the same `golden`)."""
 
 from __future__ import annotations
 
@@ -15,71 +16,103 @@ from hfpl.workflow.config import Run, load_workflow_config
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "workflow" / "schemas"
 R38 = "ilsvrc-cls_rna-a1_cls1000_ep-0001.params"
-DATA = ["--voc12_root", "{D}/VOCdevkit/VOC2012"]
-LIST = "{D}/lists/seam/voc12"
-CKPT = "{O}/train_final/model/deeplabv1_resnet38_VOCDataset_itr20000_all.pth"
+# per dataset: SEAM image root, list folder, train/val lists, foreground classes; codebase root,
+# dataset class, year, train/val lists, iterations (VOC: upstream's values; COCO: Table 3, the
+# authors' config_coco2014.py)
+DATASETS = {
+    "voc": dict(
+        images="{D}/VOCdevkit/VOC2012", lists="{D}/lists/seam/voc12", train="train_aug.txt",
+        val="val.txt", nc="20", cb_root="{D}/VOCdevkit", cb_name="VOCDataset", cb_year="2012",
+        cb_train="{D}/lists/codebase/ImageSets/Segmentation/trainaug.txt",
+        cb_val="{D}/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt", iters="20000",
+    ),
+    "coco": dict(
+        images="{D}/coco", lists="{D}/lists/seam/coco", train="train2014.txt",
+        val="val2014.txt", nc="80", cb_root="{D}/coco", cb_name="COCODataset", cb_year="2014",
+        cb_train="{D}/coco/ImageSets/train2014.txt", cb_val="{D}/coco/ImageSets/val2014.txt",
+        iters="200000",
+    ),
+}  # fmt: skip
 
 
-def _test(name: str, crf: bool) -> list[str]:
+def _codebase(p: dict[str, str]) -> list[str]:
+    classes = str(int(p["nc"]) + 1)
+    return [
+        "--cfg", f"DATA_NAME={p['cb_name']}", "--cfg", f"DATA_YEAR={p['cb_year']}",
+        "--cfg", f"MODEL_NUM_CLASSES={classes}",
+    ]  # fmt: skip
+
+
+def _test(p: dict[str, str], name: str, crf: bool) -> list[str]:
+    ckpt = f"{{O}}/train_final/model/deeplabv1_resnet38_{p['cb_name']}_itr{p['iters']}_all.pth"
     return [
         "python3", "{codebase}/experiment/seamv1-pseudovoc/test.py",
-        "--cfg", "DATA_ROOT={D}/VOCdevkit", "--cfg", "TEST_PERIOD=val",
-        "--cfg", f"TEST_CKPT={CKPT}", "--cfg", f"TEST_SAVE_DIR={{O}}/{name}/pred",
+        "--cfg", f"DATA_ROOT={p['cb_root']}", "--cfg", "TEST_PERIOD=val", *_codebase(p),
+        "--cfg", f"DATA_LIST={p['cb_val']}",
+        "--cfg", f"TEST_CKPT={ckpt}", "--cfg", f"TEST_SAVE_DIR={{O}}/{name}/pred",
         "--cfg", f"TEST_CRF={crf}", "--cfg", f"MODEL_SAVE_DIR={{O}}/{name}/model",
         "--cfg", f"LOG_DIR={{O}}/{name}/tblog", "--cfg", f"LOG_FILE={{O}}/{name}/logfile.txt",
         "--cfg", "GPUS=1", "--cfg", "MODEL_BACKBONE_PRETRAIN=False",
     ]  # fmt: skip
 
 
-# {O} run root, {D} data root, {W} weights, {SEAM}/{codebase} checkouts, {LO}/{HI} CRF alphas;
-# the variant's add-on flags follow train_cam's argv
-GOLDEN = {
-    "train_cam": [
-        "python3", "{SEAM}/train_SEAM.py", "--weights", f"{{W}}/{R38}", *DATA,
-        "--train_list", f"{LIST}/train_aug.txt", "--cls_labels", f"{LIST}/cls_labels.npy",
-        "--session_name", "{O}/train_cam/cam", "--tblog_dir", "{O}/train_cam/tblog",
-        "--seed", "3",
-    ],
-    "infer_cam_train": [
-        "python3", "{SEAM}/infer_SEAM.py", "--weights", "{O}/train_cam/cam.pth", *DATA,
-        "--infer_list", f"{LIST}/train_aug.txt", "--cls_labels", f"{LIST}/cls_labels.npy",
-        "--out_cam", "{O}/infer_cam_train/cam", "--out_crf", "{O}/infer_cam_train/crf",
-        "--crf_alphas", "{LO}", "{HI}",
-    ],
-    "infer_cam_val": [
-        "python3", "{SEAM}/infer_SEAM.py", "--weights", "{O}/train_cam/cam.pth", *DATA,
-        "--infer_list", f"{LIST}/val.txt", "--cls_labels", f"{LIST}/cls_labels.npy",
-        "--out_cam", "{O}/infer_cam_val/cam",
-    ],
-    "train_aff": [
-        "python3", "{SEAM}/train_aff.py", "--weights", f"{{W}}/{R38}", *DATA,
-        "--train_list", f"{LIST}/train_aug.txt",
-        "--la_crf_dir", "{O}/infer_cam_train/crf_{LO}.0",
-        "--ha_crf_dir", "{O}/infer_cam_train/crf_{HI}.0",
-        "--session_name", "{O}/train_aff/aff", "--seed", "3",
-    ],
-    "infer_aff_train": [
-        "python3", "{SEAM}/infer_aff.py", "--weights", "{O}/train_aff/aff.pth", *DATA,
-        "--infer_list", f"{LIST}/train_aug.txt", "--cam_dir", "{O}/infer_cam_train/cam",
-        "--out_rw", "{O}/infer_aff_train/rw",
-    ],
-    "infer_aff_val": [
-        "python3", "{SEAM}/infer_aff.py", "--weights", "{O}/train_aff/aff.pth", *DATA,
-        "--infer_list", f"{LIST}/val.txt", "--cam_dir", "{O}/infer_cam_val/cam",
-        "--out_rw", "{O}/infer_aff_val/rw",
-    ],
-    "train_final": [
-        "python3", "{codebase}/experiment/seamv1-pseudovoc/train.py", "--seed", "3",
-        "--cfg", "DATA_ROOT={D}/VOCdevkit",
-        "--cfg", "DATA_LIST={D}/lists/codebase/ImageSets/Segmentation/trainaug.txt",
-        "--cfg", "DATA_PSEUDO_GT={O}/infer_aff_train/rw",
-        "--cfg", f"MODEL_BACKBONE_PRETRAIN={{W}}/{R38}",
-        "--cfg", "MODEL_SAVE_DIR={O}/train_final/model", "--cfg", "LOG_DIR={O}/train_final/tblog",
-        "--cfg", "LOG_FILE={O}/train_final/logfile.txt", "--cfg", "GPUS=1",
-    ],
-    "test_final": _test("test_final", crf=False),
-    "test_final_crf": _test("test_final_crf", crf=True),
-}  # fmt: skip
+def golden(dataset: str) -> dict[str, list[str]]:
+    """Every step's full argv on ``dataset``: {O} run root, {D} data root, {W} weights,
+    {SEAM}/{codebase} checkouts, {LO}/{HI} CRF alphas, {EP} CAM epochs; the variant's add-on
+    flags follow train_cam's argv."""
+    p = DATASETS[dataset]
+    data, lists, nc = ["--voc12_root", p["images"]], p["lists"], ["--num_classes", p["nc"]]
+    labels = ["--cls_labels", f"{lists}/cls_labels.npy", *nc]
+    return {
+        "train_cam": [
+            "python3", "{SEAM}/train_SEAM.py", "--weights", f"{{W}}/{R38}", *data,
+            "--train_list", f"{lists}/{p['train']}", *labels,
+            "--session_name", "{O}/train_cam/cam", "--tblog_dir", "{O}/train_cam/tblog",
+            "--max_epoches", "{EP}", "--seed", "3",
+        ],
+        "infer_cam_train": [
+            "python3", "{SEAM}/infer_SEAM.py", "--weights", "{O}/train_cam/cam.pth", *data,
+            "--infer_list", f"{lists}/{p['train']}", *labels,
+            "--out_cam", "{O}/infer_cam_train/cam", "--out_crf", "{O}/infer_cam_train/crf",
+            "--crf_alphas", "{LO}", "{HI}",
+        ],
+        "infer_cam_val": [
+            "python3", "{SEAM}/infer_SEAM.py", "--weights", "{O}/train_cam/cam.pth", *data,
+            "--infer_list", f"{lists}/{p['val']}", *labels,
+            "--out_cam", "{O}/infer_cam_val/cam",
+        ],
+        "train_aff": [
+            "python3", "{SEAM}/train_aff.py", "--weights", f"{{W}}/{R38}", *data,
+            "--train_list", f"{lists}/{p['train']}",
+            "--la_crf_dir", "{O}/infer_cam_train/crf_{LO}.0",
+            "--ha_crf_dir", "{O}/infer_cam_train/crf_{HI}.0",
+            "--session_name", "{O}/train_aff/aff", "--seed", "3",
+        ],
+        "infer_aff_train": [
+            "python3", "{SEAM}/infer_aff.py", "--weights", "{O}/train_aff/aff.pth", *data,
+            "--infer_list", f"{lists}/{p['train']}", *nc,
+            "--cam_dir", "{O}/infer_cam_train/cam", "--out_rw", "{O}/infer_aff_train/rw",
+        ],
+        "infer_aff_val": [
+            "python3", "{SEAM}/infer_aff.py", "--weights", "{O}/train_aff/aff.pth", *data,
+            "--infer_list", f"{lists}/{p['val']}", *nc,
+            "--cam_dir", "{O}/infer_cam_val/cam", "--out_rw", "{O}/infer_aff_val/rw",
+        ],
+        "train_final": [
+            "python3", "{codebase}/experiment/seamv1-pseudovoc/train.py", "--seed", "3",
+            "--cfg", f"DATA_ROOT={p['cb_root']}", *_codebase(p),
+            "--cfg", f"DATA_LIST={p['cb_train']}", "--cfg", f"TRAIN_ITERATION={p['iters']}",
+            "--cfg", "DATA_PSEUDO_GT={O}/infer_aff_train/rw",
+            "--cfg", f"MODEL_BACKBONE_PRETRAIN={{W}}/{R38}",
+            "--cfg", "MODEL_SAVE_DIR={O}/train_final/model",
+            "--cfg", "LOG_DIR={O}/train_final/tblog",
+            "--cfg", "LOG_FILE={O}/train_final/logfile.txt", "--cfg", "GPUS=1",
+        ],
+        "test_final": _test(p, "test_final", crf=False),
+        "test_final_crf": _test(p, "test_final_crf", crf=True),
+    }  # fmt: skip
+
+
 VARIANTS = {
     "baseline": ("4", "24", []),
     "fsl": (
@@ -112,25 +145,33 @@ def _in_root(monkeypatch) -> None:
     monkeypatch.chdir(ROOT)  # the method's patch folders are relative to the workdir
 
 
+def check_golden(cfg, dataset: str, variant: str, root: str, expect: dict[str, object]) -> None:
+    """Every step's argv of (dataset, seam, variant, seed 3) equals ``golden(dataset)`` filled
+    with ``expect`` (LO, HI, EP, flags: the variant's add-on flags)."""
+    values = {
+        "O": f"{ROOT}/results/runs/{dataset}/seam/{variant}/seed3",
+        "D": root,
+        "W": f"{ROOT}/data/weights",
+        **{k: v for k, v in expect.items() if k != "flags"},
+        **{k: os.path.abspath(plan.checkout_dir(cfg, r)) for k, r in cfg.repos["seam"].items()},
+    }
+    steps = golden(dataset)
+    assert list(cfg.methods["seam"]["steps"]) == list(steps)
+    run = Run(dataset, "seam", variant, 3)
+    for step, items in steps.items():
+        expected = [item.format(**values) for item in items]
+        expected += expect["flags"] if step == "train_cam" else []
+        assert plan.step_spec(cfg, run, step)["argv"] == expected, step
+    outputs = plan.step_spec(cfg, run, "infer_cam_train")["outputs"]
+    assert outputs == ["cam", f"crf_{expect['LO']}.0", f"crf_{expect['HI']}.0"]
+
+
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_golden_argv(variant: str) -> None:
     cfg = _load([variant])
     lo, hi, flags = VARIANTS[variant]
-    values = {
-        "O": f"{ROOT}/results/runs/voc/seam/{variant}/seed3",
-        "D": f"{ROOT}/data/voc",
-        "W": f"{ROOT}/data/weights",
-        "LO": lo,
-        "HI": hi,
-        **{k: os.path.abspath(plan.checkout_dir(cfg, r)) for k, r in cfg.repos["seam"].items()},
-    }
-    assert list(cfg.methods["seam"]["steps"]) == list(GOLDEN)
-    for step, golden in GOLDEN.items():
-        expected = [item.format(**values) for item in golden]
-        expected += flags if step == "train_cam" else []
-        assert plan.step_spec(cfg, Run("voc", "seam", variant, 3), step)["argv"] == expected, step
-    outputs = plan.step_spec(cfg, Run("voc", "seam", variant, 3), "infer_cam_train")["outputs"]
-    assert outputs == ["cam", f"crf_{lo}.0", f"crf_{hi}.0"]
+    expect = {"LO": lo, "HI": hi, "EP": "8", "flags": flags}
+    check_golden(cfg, "voc", variant, f"{ROOT}/data/voc", expect)
 
 
 def test_every_variant_validates_with_its_crf_alphas() -> None:
@@ -144,7 +185,7 @@ def test_every_variant_validates_with_its_crf_alphas() -> None:
             argv = plan.step_spec(cfg, Run("voc", "seam", variant, 0), "infer_cam_train")["argv"]
             i = argv.index("--crf_alphas")
             expected = (
-                ["4", "24"] if variant == "baseline"  # upstream SEAM
+                ["4", "24"] if variant in ("baseline", "baseline_ep16")  # upstream SEAM
                 else ["2", "4"] if variant.startswith("multinomial_")  # Table 4
                 else ["1", "24"]  # every binomial add-on variant (Secs. 5.1, 5.5)
             )  # fmt: skip

@@ -80,6 +80,7 @@ EXPECTED_FILES = {
         "lib/net/backbone/resnet38d.py",
         "lib/utils/finalprocess.py",
     },
+    (CODEBASE, "0004-coco.patch"): {"lib/datasets/VOCDataset.py"},
 }
 ALL_PATCHES = sorted(EXPECTED_FILES)
 
@@ -238,6 +239,20 @@ def test_hfpl_patch_is_the_addon_and_crf_alphas_only() -> None:
         "cam1, cam_rv1 = model(img1)",
     ]
     assert ".cuda(" not in added and "runtime.seed" not in added
+
+
+def test_codebase_coco_patch_only_adds_a_dataset_class() -> None:
+    """0004 adds COCODataset (COCO in the layout of `hfpl data coco`) and changes nothing else:
+    VOC runs are unaffected; its paths follow DATA_ROOT/DATA_YEAR and its class count
+    MODEL_NUM_CLASSES (81 for COCO)."""
+    patch = _text(CODEBASE, "0004-coco.patch")
+    assert _changed_lines(patch, "-") == []
+    added = "\n".join(_changed_lines(patch, "+"))
+    assert "class COCODataset(VOCDataset):" in added and "@DATASETS.register_module" in added
+    assert "'%s%d'%(period, cfg.DATA_YEAR)" in added
+    assert "os.path.join(self.root_dir, 'SegmentationClass', split)" in added
+    assert "self.num_categories = cfg.MODEL_NUM_CLASSES" in added
+    assert ".cuda(" not in added and "seed" not in added
 
 
 def _local_copy(owner: str, name: str) -> Path | None:

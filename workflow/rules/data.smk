@@ -22,15 +22,11 @@ rule smoke_data:
         ENV
     params:
         hfpl=HFPL,
-        data=plan.data_root(CFG, "voc"),
-        weights=plan.weights_dir(CFG),
-        images=SMOKE["images"],
-        size=SMOKE["size"],
-        seed=SMOKE["seed"],
+        # --dataset voc [--dataset coco]: every dataset a configured run uses, in one call
+        args=shlex.join(plan.smoke_data_args(CFG)),
     shell:
-        "{params.hfpl} smoke-data --out {params.data:q} --images {params.images}"
-        " --size {params.size} --seed {params.seed} --weights-out {params.weights:q}"
-        " > {log:q} 2>&1 && echo '{{\"complete\": true}}' > {output:q}"
+        "{params.hfpl} smoke-data {params.args} > {log:q} 2>&1"
+        " && echo '{{\"complete\": true}}' > {output:q}"
 
 
 # real data only: with generated smoke data the steps wait for smoke_data instead

@@ -71,6 +71,22 @@ def smoke_data_marker(cfg: WorkflowConfig) -> str:
     return f"{cfg.settings['data']['smoke']['root']}/complete.json"
 
 
+def smoke_data_args(cfg: WorkflowConfig) -> list[str]:
+    """Arguments of ``hfpl smoke-data`` for the configured runs: the VOC tree always (the default
+    smoke set), plus ``--dataset NAME`` of every other dataset a run uses (e.g. ``coco``).
+
+    One call writes them all: VOC's list writer replaces ``lists/`` whole, so a second call for
+    VOC alone would drop COCO's lists (smoke-data orders VOC first itself).
+    """
+    smoke = cfg.settings["data"]["smoke"]
+    used = {run.dataset for run in cfg.runs}
+    datasets = ["voc", *sorted(used - {"voc"})]
+    args = ["--out", data_root(cfg, "voc")]
+    args += [item for dataset in datasets for item in ("--dataset", dataset)]
+    args += ["--images", str(smoke["images"]), "--size", str(smoke["size"])]
+    return [*args, "--seed", str(smoke["seed"]), "--weights-out", weights_dir(cfg)]
+
+
 def data_root(cfg: WorkflowConfig, dataset: str) -> str:
     data = cfg.settings["data"]
     if data["smoke"]["generate"]:
