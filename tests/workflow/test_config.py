@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -17,14 +16,6 @@ from hfpl.workflow import plan  # noqa: E402
 from hfpl.workflow.config import ConfigError, Run, load_workflow_config  # noqa: E402
 
 SCHEMAS = fixture_project.ROOT / "workflow" / "schemas"
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    ignore = shutil.ignore_patterns("upstream", "*.py*")
-    shutil.copytree(fixture_project.HERE, tmp_path / "fixture", ignore=ignore)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _config(**override) -> dict:

@@ -3,7 +3,6 @@ entries `method@dataset` (flag values of one method on one dataset)."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -27,14 +26,6 @@ def test_dataset_entry_over_default_and_variant_params_beside() -> None:
     assert variant_params(doc, "isl", "coco") == {"root": "coco", "n": "81", "lo": "1"}
     assert variant_params(doc, "baseline", "voc") == {"root": "voc", "n": "21", "lo": "4"}
     assert variant_params(doc, "baseline") == {"root": "voc", "n": "21", "lo": "4"}
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    ignore = shutil.ignore_patterns("upstream", "*.py*")
-    shutil.copytree(fixture_project.HERE, tmp_path / "fixture", ignore=ignore)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _two_datasets(workdir: Path, dataset_params: dict) -> dict:

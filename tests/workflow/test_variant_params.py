@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import shutil
 import sys
 from pathlib import Path
 
@@ -59,14 +58,6 @@ def test_first_match_over_default(variant: str, expected: dict) -> None:
 def test_no_table_no_params() -> None:
     assert variant_params({}, "baseline") == {}
     assert variant_params({"variant_params": {"isl": {"x": 1}}}, "baseline") == {}
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch) -> Path:
-    ignore = shutil.ignore_patterns("upstream", "*.py*")
-    shutil.copytree(fixture_project.HERE, tmp_path / "fixture", ignore=ignore)
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
 
 
 def _with_params(workdir: Path, table: dict, background: str) -> dict:
