@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hfpl.classes import COCO_CATEGORIES
 from hfpl.cli import main
-from hfpl.data.coco import COCO_CATEGORIES
 from hfpl.data.coco_smoke import generate_coco_smoke
 
 

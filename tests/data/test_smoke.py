@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from hfpl.classes import VOC_CLASSES
 from hfpl.cli import main
 from hfpl.data.smoke import SMOKE_CLASSES, generate_smoke
-from hfpl.data.voc import VOC_CLASSES, voc_palette
+from hfpl.data.voc import voc_palette
 
 
 def _digests(root):

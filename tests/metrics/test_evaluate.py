@@ -213,3 +213,18 @@ def test_real_voc_image_degradations():
     # a 2-pixel shift stays within the 5-pixel boundary tolerance: F barely moves, J does
     small = _score(shifted(2), gt)
     assert small.f > 0.99 and small.j < 0.99
+
+
+def test_class_names_for_voc_coco_and_other_k():
+    from hfpl.metrics import class_names
+
+    voc = class_names(21)
+    assert voc[0] == "background" and voc[1] == "aeroplane" and voc[-1] == "tvmonitor"
+    coco = class_names(81)
+    assert (coco[0], coco[1], coco[80], len(set(coco))) == (
+        "background",
+        "person",
+        "toothbrush",
+        81,
+    )
+    assert class_names(5) == ["class_0", "class_1", "class_2", "class_3", "class_4"]

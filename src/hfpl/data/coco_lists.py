@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hfpl.classes import COCO_CATEGORIES
 from hfpl.data.atomic import building_dir
-from hfpl.data.coco import COCO_CATEGORIES, COCO_SPLITS
+from hfpl.data.coco import COCO_SPLITS
 from hfpl.data.voc import read_label_png
 
 NAME_RE = re.compile(r"^COCO_(train|val)2014_\d{12}$")

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from hfpl.classes import VOC_CLASSES
 from hfpl.data.atomic import building_dir
-from hfpl.data.voc import VOC_CLASSES, VOID, read_label_png
+from hfpl.data.voc import VOID, read_label_png
 
 ID_RE = re.compile(r"^\d{4}_\d{6}$")
 """VOC ids are exactly 11 characters (``2007_000032``): upstream cuts names with [-15:-4]."""

@@ -17,9 +17,10 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from hfpl.classes import VOC_CLASSES
 from hfpl.data.atomic import building_dir, building_file
 from hfpl.data.lists import write_method_lists
-from hfpl.data.voc import VOC_CLASSES, VOID, write_label_png
+from hfpl.data.voc import VOID, write_label_png
 
 SMOKE_CLASSES = (1, 3, 8, 12, 15)
 """Label values used (aeroplane, bird, cat, dog, person); image i's first object is

@@ -10,13 +10,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-VOC_CLASSES: tuple[str, ...] = (
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train",
-    "tvmonitor",
-)  # fmt: skip
-"""The 20 foreground classes; label value ``k + 1`` is ``VOC_CLASSES[k]``, 0 is background."""
-
 VOID = 255
 """Label value of VOC's unlabelled band around objects (ignored by every evaluation)."""
 

@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from hfpl import __version__
+from hfpl.classes import label_names
 from hfpl.metrics.confusion import J_CONVENTIONS, VOID
 from hfpl.metrics.contour import BOUND_TH, GtContours
 from hfpl.metrics.jf import JFAccumulator, JFResult
@@ -31,19 +32,12 @@ from hfpl.metrics.readers import (
 )
 from hfpl.metrics.sweep import parse_sweep, sweep_class_masks, sweep_confusions
 
-VOC_CLASSES = (
-    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair",
-    "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa",
-    "train", "tvmonitor",
-)  # fmt: skip
 _SHOW_IDS = 5  # how many offending ids an error message lists
 
 
 def class_names(num_classes: int) -> list[str]:
-    """The 21 VOC names (background first) for 21 classes, else ``class_0`` .. ``class_K``."""
-    if num_classes == len(VOC_CLASSES):
-        return list(VOC_CLASSES)
-    return [f"class_{k}" for k in range(num_classes)]
+    """Names of the label values: VOC's 21 or COCO's 81 (background first), else ``class_k``."""
+    return label_names(num_classes)
 
 
 def _check_labels(labels: np.ndarray, shape: tuple[int, ...], num_classes: int, what: str):
