@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 
 import numpy as np
 import pytest
 from PIL import Image
+from tree_digest import tree_digests
 
 from hfpl.classes import COCO_CATEGORIES
 from hfpl.cli import main
 from hfpl.data.coco_smoke import generate_coco_smoke
-
-
-def _digests(root):
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +26,7 @@ def smoke(tmp_path_factory):
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     for name, seed in [("a", 1), ("b", 1), ("c", 2)]:
         generate_coco_smoke(tmp_path / name, images=4, size=48, seed=seed)
-    da, db, dc = (_digests(tmp_path / n) for n in "abc")
+    da, db, dc = (tree_digests(tmp_path / n) for n in "abc")
     assert da == db
     assert da.keys() == dc.keys() and da != dc
 

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 from PIL import Image
+from tree_digest import tree_digests
 
 from hfpl.classes import VOC_CLASSES
 from hfpl.cli import main
 from hfpl.data.smoke import SMOKE_CLASSES, generate_smoke
 from hfpl.data.voc import voc_palette
-
-
-def _digests(root):
-    return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +26,8 @@ def smoke(tmp_path_factory):
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     a, b, c = (generate_smoke(tmp_path / n, images=5, size=48, seed=s) for n, s in
                [("a", 1), ("b", 1), ("c", 2)])  # fmt: skip
-    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
-    da, dc = _digests(tmp_path / "a"), _digests(tmp_path / "c")
+    assert tree_digests(tmp_path / "a") == tree_digests(tmp_path / "b")
+    da, dc = tree_digests(tmp_path / "a"), tree_digests(tmp_path / "c")
     assert da.keys() == dc.keys() and da != dc
 
 

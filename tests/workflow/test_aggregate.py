@@ -167,15 +167,16 @@ def test_tables_cli_writes_csv_md_tex_with_marks_and_paper(runs, config_files, t
     assert "\\toprule" in tex and f"{mean:.1f}±{std:.1f}" in tex
 
 
+def _cli_args(runs, config_files) -> list[str]:
+    """`hfpl tables` over `runs` with the test's config files (add --out)."""
+    return ["tables", "--runs", str(runs)] + [
+        f"--{name}={config_files / f'{name}.yaml'}" for name in ("experiments", "tables", "paper")
+    ]
+
+
 def test_tables_cli_skips_tables_with_unconfigured_variants(runs, config_files, tmp_path, capsys):
     (config_files / "experiments.yaml").write_text(yaml.safe_dump({"variants": ["baseline"]}))
-    args = ["tables", "--runs", str(runs), "--experiments", str(config_files / "experiments.yaml")]
-    args += [
-        "--tables",
-        str(config_files / "tables.yaml"),
-        "--paper",
-        str(config_files / "paper.yaml"),
-    ]
+    args = _cli_args(runs, config_files)
     assert main([*args, "--out", str(tmp_path / "t")]) == 0
     assert "skip table1: variants ['isl_fsl']" in capsys.readouterr().out
     assert not (tmp_path / "t").exists()
@@ -208,13 +209,7 @@ def test_bad_tables_config_is_one_clear_error(tmp_path, edit, message):
 
 def test_bad_cli_input_leaves_no_tables(runs, config_files, tmp_path, capsys):
     (config_files / "paper.yaml").write_text("table1: {seam_r38: {baseline: {J: high}}}")
-    args = ["tables", "--runs", str(runs), "--experiments", str(config_files / "experiments.yaml")]
-    args += [
-        "--tables",
-        str(config_files / "tables.yaml"),
-        "--paper",
-        str(config_files / "paper.yaml"),
-    ]
+    args = _cli_args(runs, config_files)
     assert main([*args, "--out", str(tmp_path / "t")]) == 2
     assert "table1/seam_r38/baseline/J: expected a number" in capsys.readouterr().err
     assert not (tmp_path / "t").exists()

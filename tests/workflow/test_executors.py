@@ -56,10 +56,9 @@ def test_local_argv_is_not_a_shell_string(tmp_path):
     assert (tmp_path / "log.txt").read_text() == "$(echo hi); rm -rf x"
 
 
-def test_log_is_streamed_while_running(tmp_path):
+def _assert_log_streamed_while_running(ex, tmp_path):
     """The first line is in the log before the process ends (not written at exit)."""
     log = tmp_path / "log.txt"
-    ex = make_executor("local")
     t = threading.Thread(
         target=run, args=(ex, ["sh", "-c", "echo first; sleep 2; echo second"], tmp_path)
     )
@@ -73,6 +72,10 @@ def test_log_is_streamed_while_running(tmp_path):
     t.join()
     assert seen_first_while_running
     assert log.read_text().split() == ["first", "second"]
+
+
+def test_log_is_streamed_while_running(tmp_path):
+    _assert_log_streamed_while_running(make_executor("local"), tmp_path)
 
 
 def test_local_refuses_remapped_binds_and_missing_program(tmp_path):
@@ -235,21 +238,7 @@ def test_docker_readonly_data_and_no_network(docker_image, tmp_path):
 
 @pytest.mark.docker
 def test_docker_log_streamed_while_running(docker_image, tmp_path):
-    log = tmp_path / "log.txt"
-    ex = make_executor("docker", image=BASE_IMAGE)
-    t = threading.Thread(
-        target=run, args=(ex, ["sh", "-c", "echo first; sleep 2; echo second"], tmp_path)
-    )
-    t.start()
-    seen_first_while_running = False
-    while t.is_alive():
-        if log.exists() and "first" in log.read_text():
-            seen_first_while_running = "second" not in log.read_text()
-            break
-        time.sleep(0.05)
-    t.join()
-    assert seen_first_while_running
-    assert log.read_text().split() == ["first", "second"]
+    _assert_log_streamed_while_running(make_executor("docker", image=BASE_IMAGE), tmp_path)
 
 
 @pytest.mark.docker
