@@ -13,7 +13,7 @@ import numpy as np
 from pycocotools.coco import COCO
 from tqdm.auto import tqdm
 
-from hfpl.data.atomic import building_dir, building_file
+from hfpl.io import building_dir, building_file
 from hfpl.data.voc import write_label_png
 
 COCO_SPLITS = {"train2014": 82_783, "val2014": 40_504}

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from hfpl.classes import COCO_CATEGORIES
-from hfpl.data.atomic import building_dir
+from hfpl.io import building_dir
 from hfpl.data.coco import COCO_SPLITS
 from hfpl.data.voc import read_label_png
 

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from hfpl.classes import COCO_CATEGORIES
-from hfpl.data.atomic import building_dir, building_file
+from hfpl.io import building_dir, building_file
 from hfpl.data.coco import build_coco_labels
 from hfpl.data.coco_lists import write_coco_lists
 from hfpl.data.voc import read_label_png

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from hfpl.classes import VOC_CLASSES
-from hfpl.data.atomic import building_dir
+from hfpl.io import building_dir
 from hfpl.data.voc import VOID, read_label_png
 
 ID_RE = re.compile(r"^\d{4}_\d{6}$")

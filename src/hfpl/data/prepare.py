@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 
 from hfpl.data import registry
-from hfpl.data.atomic import building_dir
+from hfpl.io import building_dir
 from hfpl.data.coco import COCO_SPLITS, build_coco_labels
 from hfpl.data.coco_lists import SEAM_DIR, write_coco_lists
 from hfpl.data.download import fetch

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.io
 from tqdm.auto import tqdm
 
-from hfpl.data.atomic import building_dir, building_file
+from hfpl.io import building_dir, building_file
 from hfpl.data.lists import read_ids
 from hfpl.data.voc import VOID, read_label_png, write_label_png
 

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 
 from hfpl.classes import VOC_CLASSES
-from hfpl.data.atomic import building_dir, building_file
+from hfpl.io import building_dir, building_file
 from hfpl.data.lists import write_method_lists
 from hfpl.data.voc import VOID, write_label_png
 
