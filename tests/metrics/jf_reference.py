@@ -1,6 +1,6 @@
 """A straightforward per-image, per-class J/F reference, independent of ``hfpl.metrics``.
 
-Written from /work/shared/EVALUATION.md with plain loops over classes, the DAVIS ``_seg2bmap``
+Written from ../shared/EVALUATION.md with plain loops over classes, the DAVIS ``_seg2bmap``
 formulation (shifted copies, then the last row/column overwritten), a disk built by loops and
 ``scipy.ndimage.binary_dilation``. Shared by the tests and ``benchmarks/bench_eval.py``.
 """
