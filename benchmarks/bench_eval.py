@@ -2,7 +2,7 @@
 
 Writes N synthetic 500x375 GT/prediction PNG pairs over 21 classes (VOC val has 1,449 images),
 then times, in this one process:
-  1. `hfpl eval --format png --jobs J` (the CLI handler, JSON written to a temp dir),
+  1. `hfpl eval --format label-png --jobs J` (the CLI handler, JSON written to a temp dir),
   2. the same with --jobs 1,
   3. the reference in tests/metrics/jf_reference.py (loops over classes, scipy dilation),
 and checks that J, F, J&F and every per-class value agree to 1e-9 (percent units).
@@ -53,8 +53,8 @@ def run_hfpl_eval(root: Path, jobs: int) -> tuple[float, dict]:
     out = root / f"metrics_jobs{jobs}.json"
     args = parser.parse_args(
         ["eval", "--pred", str(root / "pred"), "--gt", str(root / "gt"), "--list",
-         str(root / "list.txt"), "--format", "png", "--jobs", str(jobs), "--quiet",
-         "--out", str(out)]
+         str(root / "list.txt"), "--format", "label-png", "--num-classes", str(K), "--jobs",
+         str(jobs), "--quiet", "--out", str(out)]
     )  # fmt: skip
     start = time.perf_counter()
     if args.func(args) != 0:

@@ -30,7 +30,7 @@ def main(argv: list[str]) -> int:
 @pytest.fixture
 def small_set(tmp_path):
     rng = np.random.default_rng(5)
-    for d in ("gt", "pred", "cam"):
+    for d in ("gt", "pred", "cam", "prob"):
         (tmp_path / d).mkdir()
     ids = ["2007_000032", "2007_000039", "2008_000002"]
     for image_id in ids:
@@ -39,11 +39,20 @@ def small_set(tmp_path):
         write_png(tmp_path / "pred" / f"{image_id}.png", perturb(rng, gt, 21))
         cams = {int(c) - 1: rng.random(gt.shape) * (gt == c) for c in np.unique(gt) if c > 0}
         np.save(tmp_path / "cam" / f"{image_id}.npy", cams, allow_pickle=True)
+        np.save(tmp_path / "prob" / f"{image_id}.npy", label_probs(rng, gt), allow_pickle=True)
     # VOC-style list lines: the id is the stem of the first token
     (tmp_path / "list.txt").write_text(
         "".join(f"/JPEGImages/{i}.jpg /SegmentationClassAug/{i}.png\n" for i in ids) + "\n"
     )
     return tmp_path
+
+
+def label_probs(rng, gt) -> dict:
+    """A CRF-style dict {label: float32 (H, W)}: softmax over bg + GT classes, GT favoured."""
+    labels = [0, *(int(c) for c in np.unique(gt) if c > 0)]
+    logits = np.stack([3.0 * (gt == c) + rng.normal(size=gt.shape) for c in labels])
+    probs = np.exp(logits) / np.exp(logits).sum(0)
+    return dict(zip(labels, probs.astype(np.float32), strict=True))
 
 
 def test_read_ids_plain_and_voc_lines(tmp_path):
@@ -55,12 +64,13 @@ def test_png_json_contract(small_set, capsys):
     out = small_set / "metrics" / "final_val.json"
     rc = main(
         ["eval", "--pred", str(small_set / "pred"), "--gt", str(small_set / "gt"), "--list",
-         str(small_set / "list.txt"), "--format", "png", "--jobs", "2", "--out", str(out)]
+         str(small_set / "list.txt"), "--format", "label-png", "--num-classes", "21", "--jobs", "2",
+         "--out", str(out)]
     )  # fmt: skip
     assert rc == 0
     data = json.loads(out.read_text())
     assert set(data) >= CONTRACT_KEYS
-    assert data["n_images"] == 3 and data["format"] == "png" and data["sweep"] is None
+    assert data["n_images"] == 3 and data["format"] == "label-png" and data["sweep"] is None
     assert 0 <= data["J"] <= 100 and 0 <= data["F"] <= 100
     assert data["JF"] == pytest.approx((data["J"] + data["F"]) / 2)
     assert len(data["per_class"]) == 21 and data["per_class"]["background"]["F"] is None
@@ -73,7 +83,7 @@ def test_sweep_cli(small_set):
     rc = main(
         ["eval", "--pred", str(small_set / "cam"), "--gt", str(small_set / "gt"), "--list",
          str(small_set / "list.txt"), "--format", "cam-dict", "--sweep", "0:0.5:0.1", "--quiet",
-         "--out", str(out)]
+         "--num-classes", "21", "--out", str(out)]
     )  # fmt: skip
     data = json.loads(out.read_text())
     assert rc == 0 and [row["t"] for row in data["sweep"]] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
@@ -84,14 +94,15 @@ def test_sweep_cli(small_set):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--format", "png", "--list", "missing.txt"], "cannot read --list"),
+        (["--format", "label-png", "--list", "missing.txt"], "cannot read --list"),
         (["--format", "cam-dict", "--list", "list.txt"], "needs --bg-threshold"),
         (["--format", "cam-dict", "--sweep", "1:2", "--list", "list.txt"], "START:STOP:STEP"),
     ],
 )
 def test_bad_input_one_line_no_output(small_set, capsys, extra, message):
     out = small_set / "bad.json"
-    args = ["eval", "--pred", str(small_set / "pred"), "--gt", str(small_set / "gt")]
+    args = ["eval", "--pred", str(small_set / "pred"), "--gt", str(small_set / "gt"),
+            "--num-classes", "21"]  # fmt: skip
     extra = [str(small_set / e) if e.endswith(".txt") else e for e in extra]
     assert main([*args, *extra, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
@@ -102,8 +113,76 @@ def test_bad_input_one_line_no_output(small_set, capsys, extra, message):
 def test_missing_predictions_cli(small_set, capsys):
     (small_set / "pred" / "2008_000002.png").unlink()
     args = ["eval", "--pred", str(small_set / "pred"), "--gt", str(small_set / "gt"), "--list",
-            str(small_set / "list.txt"), "--format", "png", "--quiet"]  # fmt: skip
+            str(small_set / "list.txt"), "--format", "label-png", "--num-classes", "21",
+            "--quiet"]  # fmt: skip
     assert main([*args, "--out", str(small_set / "m.json")]) == 2
     assert "1 of 3 predictions missing" in capsys.readouterr().err
     assert main([*args, "--missing-as-background", "--out", str(small_set / "m.json")]) == 0
     assert json.loads((small_set / "m.json").read_text())["n_missing_as_background"] == 1
+
+
+def _eval(small_set, pred: str, *extra: str, num_classes: str | None = "21") -> list[str]:
+    """``hfpl eval`` argv over ``small_set/pred`` writing ``small_set/out.json``."""
+    argv = ["eval", "--pred", str(small_set / pred), "--gt", str(small_set / "gt"), "--list",
+            str(small_set / "list.txt"), "--quiet", "--out", str(small_set / "out.json"),
+            *extra]  # fmt: skip
+    return argv if num_classes is None else [*argv, "--num-classes", num_classes]
+
+
+def _refused(small_set, capsys, argv: list[str]) -> str:
+    """Run ``argv``: exit 2, no output file; the one error line."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hfpl eval: error: ") and "\n" not in err
+    assert not (small_set / "out.json").exists()
+    return err
+
+
+def test_cam_dicts_scored_as_label_probs_are_refused(small_set, capsys):
+    """Issue 10 item 6: `--format label-prob-dict` (was crf-dict) on CAM dicts gave J 6.36."""
+    err = _refused(small_set, capsys, _eval(small_set, "cam", "--format", "label-prob-dict"))
+    assert "is not label-prob-dict" in err and err.endswith("it looks like --format cam-dict")
+
+
+def test_label_probs_scored_as_cam_dict_are_refused(small_set, capsys):
+    """Issue 10 item 6: `--format cam-dict` on CRF dicts gave J 0.00."""
+    argv = _eval(small_set, "prob", "--format", "cam-dict", "--bg-threshold", "0.3")
+    err = _refused(small_set, capsys, argv)
+    assert "sum to 1 over the keys at every pixel" in err
+    assert err.endswith("it looks like --format label-prob-dict")
+    err = _refused(small_set, capsys, _eval(small_set, "cam", "--format", "keys-is-cam-npy"))
+    assert "lacks the keys ['keys', 'IS_CAM']" in err and err.endswith("--format cam-dict")
+
+
+def test_label_probs_score_as_their_argmax(small_set):
+    """The right format passes the check and scores like the argmax label PNGs."""
+    (small_set / "argmax").mkdir()
+    for path in sorted((small_set / "prob").iterdir()):
+        probs = np.load(path, allow_pickle=True).item()
+        keys = np.array(sorted(probs))
+        labels = keys[np.argmax(np.stack([probs[k] for k in keys]), axis=0)]
+        write_png(small_set / "argmax" / f"{path.stem}.png", labels)
+    assert main(_eval(small_set, "prob", "--format", "label-prob-dict")) == 0
+    got = json.loads((small_set / "out.json").read_text())
+    assert main(_eval(small_set, "argmax", "--format", "label-png")) == 0
+    want = json.loads((small_set / "out.json").read_text())
+    assert got["J"] == want["J"] and got["F"] == want["F"] and got["J"] > 50
+
+
+def test_num_classes_is_required(small_set, capsys):
+    argv = _eval(small_set, "pred", "--format", "label-png", num_classes=None)
+    assert "--num-classes is required" in _refused(small_set, capsys, argv)
+
+
+def test_duplicate_ids_are_refused(small_set, capsys):
+    listed = (small_set / "list.txt").read_text()
+    (small_set / "list.txt").write_text(listed + "2007_000039\n2007_000032\n2007_000039\n")
+    err = _refused(small_set, capsys, _eval(small_set, "pred", "--format", "label-png"))
+    assert "2 id(s) listed more than once" in err and "['2007_000032', '2007_000039']" in err
+
+
+def test_png_predictions_under_a_dict_format_name_the_png_format(small_set, capsys):
+    argv = _eval(small_set, "pred", "--format", "cam-dict", "--bg-threshold", "0.3")
+    err = _refused(small_set, capsys, argv)
+    assert "3 of 3 predictions missing" in err
+    assert "(2007_000032.png exists: --format label-png?)" in err

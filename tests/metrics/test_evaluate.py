@@ -47,6 +47,11 @@ def dataset(tmp_path_factory):
     return {"root": root, "ids": ids, "gts": gts, "preds": preds, "cams": cams}
 
 
+def _evaluate(pred_dir, gt_dir, ids, fmt, **options):
+    """``evaluate_dir`` over K classes, without a progress bar."""
+    return evaluate_dir(pred_dir, gt_dir, ids, fmt, num_classes=K, progress=False, **options)
+
+
 def _check_against(result, ref):
     assert result["J"] == pytest.approx(100 * ref["J"], abs=1e-9)
     assert result["F"] == pytest.approx(100 * ref["F"], abs=1e-9)
@@ -64,29 +69,29 @@ def _check_against(result, ref):
 @pytest.mark.parametrize("convention", ["present", "all", "gt"])
 def test_png_matches_reference(dataset, convention):
     root = dataset["root"]
-    result = evaluate_dir(
-        root / "png", root / "gt", dataset["ids"], "png", j_convention=convention, progress=False
+    result = _evaluate(
+        root / "png", root / "gt", dataset["ids"], "label-png", j_convention=convention
     )
     ref = ref_evaluate(zip(dataset["preds"], dataset["gts"], strict=True), K, convention)
     _check_against(result, ref)
     assert result["n_images"] == len(SHAPES) and result["bg_threshold"] is None
-    assert result["sweep"] is None and result["format"] == "png" and result["num_classes"] == K
+    assert result["sweep"] is None and result["num_classes"] == K
+    assert result["format"] == "label-png"
     assert list(result["per_class"])[:2] == ["background", "aeroplane"]
 
 
 def test_jobs_do_not_change_numbers(dataset):
     root = dataset["root"]
-    one = evaluate_dir(root / "png", root / "gt", dataset["ids"], "png", progress=False)
-    two = evaluate_dir(root / "png", root / "gt", dataset["ids"], "png", jobs=2, progress=False)
+    one = _evaluate(root / "png", root / "gt", dataset["ids"], "label-png")
+    two = _evaluate(root / "png", root / "gt", dataset["ids"], "label-png", jobs=2)
     assert one == two
 
 
 def test_sweep_matches_per_threshold_reference(dataset):
     root = dataset["root"]
-    result = evaluate_dir(
-        root / "cam", root / "gt", dataset["ids"], "cam-dict", sweep="0:0.5:0.05", jobs=2,
-        progress=False,
-    )  # fmt: skip
+    result = _evaluate(
+        root / "cam", root / "gt", dataset["ids"], "cam-dict", sweep="0:0.5:0.05", jobs=2
+    )
     assert [row["t"] for row in result["sweep"]] == pytest.approx(np.arange(11) * 0.05)
     refs = []
     for row in result["sweep"]:
@@ -101,10 +106,9 @@ def test_sweep_matches_per_threshold_reference(dataset):
     best = int(np.argmax([r["J"] for r in refs]))
     assert result["bg_threshold"] == result["sweep"][best]["t"]
     _check_against(result, refs[best])
-    single = evaluate_dir(
-        root / "cam", root / "gt", dataset["ids"], "cam-dict",
-        bg_threshold=result["bg_threshold"], progress=False,
-    )  # fmt: skip
+    single = _evaluate(
+        root / "cam", root / "gt", dataset["ids"], "cam-dict", bg_threshold=result["bg_threshold"]
+    )
     assert single["J"] == result["J"] and single["F"] == result["F"]
     assert single["sweep"] is None
 
@@ -115,26 +119,28 @@ def test_missing_predictions(dataset, tmp_path):
     write_png(root / "gt" / "2099_000001.png", dataset["gts"][0])
     write_png(root / "gt" / "2099_000002.png", dataset["gts"][1])
     with pytest.raises(EvalInputError, match=r"2 of 8 predictions missing .*2099_000001"):
-        evaluate_dir(root / "png", root / "gt", ids, "png", progress=False)
-    result = evaluate_dir(
-        root / "png", root / "gt", ids, "png", missing_as_background=True, progress=False
-    )
+        _evaluate(root / "png", root / "gt", ids, "label-png")
+    result = _evaluate(root / "png", root / "gt", ids, "label-png", missing_as_background=True)
     pairs = [*zip(dataset["preds"], dataset["gts"], strict=True)]
     pairs += [(np.zeros_like(g), g) for g in dataset["gts"][:2]]
     _check_against(result, ref_evaluate(pairs, K))
     assert result["n_missing_as_background"] == 2
     with pytest.raises(EvalInputError, match=r"1 of 1 GT files missing .*nope"):
-        evaluate_dir(root / "png", root / "gt", ["nope"], "png", progress=False)
+        _evaluate(root / "png", root / "gt", ["nope"], "label-png")
 
 
 def test_sweep_list_is_sorted_and_missing_files_sweep_as_background(dataset):
     root = dataset["root"]
     ids = [*dataset["ids"], "2099_000003"]
     write_png(root / "gt" / "2099_000003.png", dataset["gts"][3])
-    result = evaluate_dir(
-        root / "cam", root / "gt", ids, "cam-dict", sweep=[0.3, 0.1, 0.2, 0.1],
-        missing_as_background=True, progress=False,
-    )  # fmt: skip
+    result = _evaluate(
+        root / "cam",
+        root / "gt",
+        ids,
+        "cam-dict",
+        sweep=[0.3, 0.1, 0.2, 0.1],
+        missing_as_background=True,
+    )
     assert [row["t"] for row in result["sweep"]] == [0.1, 0.2, 0.3]
     for row in result["sweep"]:
         labels = [
@@ -151,33 +157,57 @@ def test_size_mismatch_and_label_range_name_the_image(dataset, tmp_path):
     root = dataset["root"]
     write_png(tmp_path / f"{dataset['ids'][0]}.png", np.zeros((5, 5)))
     with pytest.raises(EvalInputError, match=rf"{dataset['ids'][0]}.png: size \(5, 5\) differs"):
-        evaluate_dir(tmp_path, root / "gt", dataset["ids"][:1], "png", progress=False)
+        _evaluate(tmp_path, root / "gt", dataset["ids"][:1], "label-png")
     write_png(tmp_path / f"{dataset['ids'][1]}.png", np.full(SHAPES[1], 21))
     with pytest.raises(EvalInputError, match=rf"{dataset['ids'][1]}.png: label 21 outside 0..20"):
-        evaluate_dir(tmp_path, root / "gt", dataset["ids"][1:2], "png", jobs=2, progress=False)
+        _evaluate(tmp_path, root / "gt", dataset["ids"][1:2], "label-png", jobs=2)
     write_png(tmp_path / "g.png", np.full((4, 4), 30))
     with pytest.raises(EvalInputError, match=r"GT .*g.png: label 30 outside 0..20"):
-        evaluate_dir(tmp_path, tmp_path, ["g"], "png", progress=False)
+        _evaluate(tmp_path, tmp_path, ["g"], "label-png")
     np.save(tmp_path / "c.npy", {20: np.ones((4, 4))}, allow_pickle=True)
     write_png(tmp_path / "c.png", np.zeros((4, 4)))
     with pytest.raises(EvalInputError, match=r"c.npy: label 21 outside"):
-        evaluate_dir(tmp_path, tmp_path, ["c"], "cam-dict", bg_threshold=0.5, progress=False)
+        _evaluate(tmp_path, tmp_path, ["c"], "cam-dict", bg_threshold=0.5)
 
 
 @pytest.mark.parametrize(
     ("fmt", "kwargs", "message"),
     [
         ("cam-dict", {}, "needs --bg-threshold"),
-        ("png", {"bg_threshold": 0.3}, "has no background threshold"),
+        ("label-png", {"bg_threshold": 0.3}, "has no background threshold"),
         ("cam-dict", {"bg_threshold": 0.3, "sweep": "0:1:0.1"}, "not both"),
         ("jpeg", {}, "unknown format"),
-        ("png", {"j_convention": "mean"}, "unknown J convention"),
+        ("label-png", {"j_convention": "mean"}, "unknown J convention"),
     ],
 )
 def test_bad_options(dataset, fmt, kwargs, message):
     root = dataset["root"]
     with pytest.raises(EvalInputError, match=message):
-        evaluate_dir(root / "png", root / "gt", dataset["ids"], fmt, progress=False, **kwargs)
+        _evaluate(root / "png", root / "gt", dataset["ids"], fmt, **kwargs)
+
+
+def test_duplicate_ids_are_refused(dataset):
+    root, ids = dataset["root"], dataset["ids"]
+    with pytest.raises(EvalInputError, match=rf"1 id\(s\) listed more than once .*'{ids[1]}'"):
+        _evaluate(root / "png", root / "gt", [*ids, ids[1]], "label-png")
+
+
+def test_num_classes_has_no_default(dataset):
+    root = dataset["root"]
+    with pytest.raises(TypeError, match="num_classes"):
+        evaluate_dir(root / "png", root / "gt", dataset["ids"], "label-png", progress=False)
+
+
+def test_layout_check_reads_the_first_present_files(dataset, tmp_path):
+    """The content check samples the first few predictions present (missing ones skipped);
+    a wrong layout there is refused before any scoring, naming the file and the right format."""
+    root, ids = dataset["root"], dataset["ids"]
+    for image_id in ids[1:]:
+        cams = np.load(root / "cam" / f"{image_id}.npy", allow_pickle=True).item()
+        np.save(tmp_path / f"{image_id}.npy", cams, allow_pickle=True)
+    message = rf"{ids[1]}.npy is not label-prob-dict: .*; it looks like --format cam-dict$"
+    with pytest.raises(EvalInputError, match=message):
+        _evaluate(tmp_path, root / "gt", ids, "label-prob-dict", missing_as_background=True)
 
 
 def _score(pred, gt):

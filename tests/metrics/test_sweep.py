@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hfpl.metrics.confusion import ConfusionMatrix
-from hfpl.metrics.readers import EvalInputError, ScoreMap, read_scores
+from hfpl.metrics.readers import READERS, EvalInputError, ScoreMap
 from hfpl.metrics.sweep import label_at, parse_sweep, sweep_class_masks, sweep_confusions
 
 
@@ -40,7 +40,7 @@ def test_label_at_matches_upstream_argmax_with_ties(tmp_path, seed):
     # quantised scores: many ties between classes and with the thresholds
     cams = {int(k): np.round(rng.random(shape) * 10) / 10 for k in keys}
     np.save(tmp_path / "c.npy", cams, allow_pickle=True)
-    scores = read_scores(tmp_path / "c.npy", "cam-dict", shape)
+    scores = READERS["cam-dict"].read(tmp_path / "c.npy", shape)
     for t in parse_sweep("0:1:0.1"):
         np.testing.assert_array_equal(label_at(scores, t), upstream_label(cams, t, shape))
 

@@ -7,11 +7,10 @@ from hfpl.metrics.confusion import J_CONVENTIONS, ConfusionMatrix
 from hfpl.metrics.contour import ContourAccumulator, GtContours, boundary_radius, seg2bmap
 from hfpl.metrics.evaluate import class_names, evaluate_dir
 from hfpl.metrics.jf import JFAccumulator, JFResult
-from hfpl.metrics.readers import FORMATS, EvalInputError
+from hfpl.metrics.readers import READERS, EvalInputError
 from hfpl.metrics.sweep import parse_sweep
 
 __all__ = [
-    "FORMATS",
     "J_CONVENTIONS",
     "ConfusionMatrix",
     "ContourAccumulator",
@@ -19,6 +18,7 @@ __all__ = [
     "GtContours",
     "JFAccumulator",
     "JFResult",
+    "READERS",
     "boundary_radius",
     "class_names",
     "evaluate_dir",

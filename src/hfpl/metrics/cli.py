@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+from hfpl.io import write_json_atomic
 from hfpl.metrics.confusion import J_CONVENTIONS
 from hfpl.metrics.evaluate import evaluate_dir
-from hfpl.metrics.readers import FORMATS, EvalInputError
+from hfpl.metrics.readers import READERS, THRESHOLD_FORMATS, EvalInputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,15 +25,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--list",
         required=True,
         type=Path,
-        help="image list: one id per line (the first token's file stem is the id)",
+        help="image list: one id per line (the first token's file stem is the id), each once",
     )
-    p.add_argument("--format", required=True, choices=FORMATS, help="prediction file format")
+    p.add_argument(
+        "--format",
+        required=True,
+        choices=list(READERS),
+        metavar="FORMAT",
+        help=f"prediction file layout: {', '.join(READERS)} (docs/evaluation.md)",
+    )
     t = p.add_mutually_exclusive_group()
-    t.add_argument("--bg-threshold", type=float, help="background threshold (cam-dict, irn)")
+    t.add_argument(
+        "--bg-threshold",
+        type=float,
+        help=f"background threshold ({', '.join(sorted(THRESHOLD_FORMATS))})",
+    )
     t.add_argument(
         "--sweep", metavar="START:STOP:STEP", help="threshold grid (STOP inclusive); best J wins"
     )
-    p.add_argument("--num-classes", type=int, default=21, help="classes incl. background")
+    # required, checked in run(): one error line instead of argparse's usage block
+    p.add_argument(
+        "--num-classes",
+        type=int,
+        help="required: classes incl. background (VOC 21, COCO 81)",
+    )
     p.add_argument("--jobs", type=int, default=1, help="worker processes")
     p.add_argument(
         "--j-convention", choices=sorted(J_CONVENTIONS), default="present", help="mIoU averaging"
@@ -59,23 +72,13 @@ def read_ids(path: Path) -> list[str]:
     return [Path(line.split()[0]).stem for line in lines if line.strip()]
 
 
-def write_json_atomic(data: dict, out: Path) -> None:
-    """Write ``data`` to ``out`` via a temp file + rename: a crash leaves no partial file."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2, allow_nan=False)
-            f.write("\n")
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     """Handler of ``hfpl eval``; returns 0, or 2 with one error line on bad input."""
     try:
+        if args.num_classes is None:
+            raise EvalInputError(
+                "--num-classes is required: classes incl. background (VOC 21, COCO 81)"
+            )
         result = evaluate_dir(
             args.pred,
             args.gt,
@@ -92,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     except EvalInputError as err:
         print(f"hfpl eval: error: {err}", file=sys.stderr)
         return 2
-    write_json_atomic(result, args.out)
+    write_json_atomic(args.out, result, sort_keys=False, allow_nan=False)
     summary = "  ".join(f"{k} {result[k]:.2f}" for k in ("J", "F", "JF") if result[k] is not None)
     if result["bg_threshold"] is not None:
         summary += f"  (t = {result['bg_threshold']})"

@@ -13,11 +13,12 @@ VOID = 255
 
 #: J conventions: name -> description (written into the evaluator's JSON output).
 J_CONVENTIONS: dict[str, str] = {
-    "present": "mean IoU over classes present in GT or prediction (nanmean; deeplab-pytorch, "
-    "IRN, SIPE)",
-    "all": "mean IoU over all classes, a class absent from GT and prediction counts as 0 "
-    "(SEAM, MCTformer evaluation scripts)",
-    "gt": "mean IoU over classes present in GT only (PMM)",
+    # deeplab-pytorch, IRN and SIPE evaluation
+    "present": "mean IoU over classes present in GT or prediction (nanmean)",
+    # SEAM, MCTformer and Spatial-BCE evaluation scripts
+    "all": "mean IoU over all classes, a class absent from GT and prediction counts as 0",
+    # PMM
+    "gt": "mean IoU over classes present in GT only",
 }
 
 

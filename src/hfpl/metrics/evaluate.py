@@ -8,6 +8,7 @@ on ``jobs``. A threshold sweep reads every file once and updates one accumulator
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -22,17 +23,16 @@ from hfpl.metrics.confusion import J_CONVENTIONS, VOID
 from hfpl.metrics.contour import BOUND_TH, GtContours
 from hfpl.metrics.jf import JFAccumulator, JFResult
 from hfpl.metrics.readers import (
-    FORMATS,
+    READERS,
     THRESHOLD_FORMATS,
     EvalInputError,
-    prediction_path,
-    read_labels,
+    check_layout,
     read_png_labels,
-    read_scores,
 )
 from hfpl.metrics.sweep import parse_sweep, sweep_class_masks, sweep_confusions
 
 _SHOW_IDS = 5  # how many offending ids an error message lists
+_SAMPLE = 3  # how many prediction files the format check reads (the first ones present)
 
 
 def class_names(num_classes: int) -> list[str]:
@@ -62,15 +62,16 @@ def _evaluate_chunk(
 ) -> list[JFAccumulator]:
     """Accumulators (one per threshold) over ``items`` = [(image id, prediction missing)]."""
     accs = [JFAccumulator(num_classes) for _ in thresholds]
+    reader = READERS[fmt]
     for image_id, missing in items:
         gt_path = Path(gt_dir) / f"{image_id}.png"
         gt = read_png_labels(gt_path)
         gt_valid = np.where(gt == VOID, 0, gt)
         _check_labels(gt_valid, gt.shape, num_classes, f"GT {gt_path}")
         gt_contours = GtContours(gt, num_classes)
-        path = prediction_path(pred_dir, image_id, fmt)
-        if fmt in THRESHOLD_FORMATS and not missing:
-            scores = read_scores(path, fmt, gt.shape)
+        path = reader.path(pred_dir, image_id)
+        if reader.thresholded and not missing:
+            scores = reader.read(path, gt.shape)
             _check_labels(scores.fg_label, gt.shape, num_classes, f"prediction {path}")
             confusions = sweep_confusions(scores, gt, np.asarray(thresholds), num_classes)
             masks = sweep_class_masks(scores, np.asarray(thresholds))
@@ -80,7 +81,7 @@ def _evaluate_chunk(
         if missing:
             pred = np.zeros(gt.shape, np.uint8)
         else:
-            pred = read_labels(path, fmt, gt.shape)
+            pred = reader.read(path, gt.shape)
             _check_labels(pred, gt.shape, num_classes, f"prediction {path}")
         for acc in accs:  # several only for a sweep of missing files
             acc.update(pred, gt, gt_contours)
@@ -92,8 +93,8 @@ def _init_worker() -> None:
 
 
 def _thresholds(fmt: str, bg_threshold: float | None, sweep) -> list[float | None]:
-    if fmt not in FORMATS:
-        raise EvalInputError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if fmt not in READERS:
+        raise EvalInputError(f"unknown format {fmt!r}; choose one of {', '.join(READERS)}")
     if bg_threshold is not None and sweep is not None:
         raise EvalInputError("give either a background threshold or a sweep, not both")
     if fmt not in THRESHOLD_FORMATS:
@@ -111,23 +112,51 @@ def _thresholds(fmt: str, bg_threshold: float | None, sweep) -> list[float | Non
     return [float(bg_threshold)]
 
 
+def _check_ids(ids: list[str]) -> None:
+    """Raise if an id is listed more than once (it would be scored twice)."""
+    repeated = [i for i, n in Counter(ids).items() if n > 1]
+    if repeated:
+        raise EvalInputError(
+            f"{len(repeated)} id(s) listed more than once in the image list: "
+            f"{repeated[:_SHOW_IDS]}; list each image once"
+        )
+
+
 def _check_files(pred_dir, gt_dir, ids, fmt, missing_as_background) -> list[bool]:
     """Per id: is its prediction missing? Raises if GT is missing or predictions are (unless
     ``missing_as_background``)."""
+    reader = READERS[fmt]
     gt_missing = [i for i in ids if not (Path(gt_dir) / f"{i}.png").is_file()]
     if gt_missing:
         raise EvalInputError(
             f"{len(gt_missing)} of {len(ids)} GT files missing in {gt_dir}, e.g. "
             f"{gt_missing[:_SHOW_IDS]}; check --gt and --list"
         )
-    missing = [not prediction_path(pred_dir, i, fmt).is_file() for i in ids]
+    missing = [not reader.path(pred_dir, i).is_file() for i in ids]
     if any(missing) and not missing_as_background:
         first = [i for i, m in zip(ids, missing, strict=True) if m][:_SHOW_IDS]
         raise EvalInputError(
-            f"{sum(missing)} of {len(ids)} predictions missing in {pred_dir}, e.g. {first}; "
-            f"check --pred/--format, or pass --missing-as-background to score them as background"
+            f"{sum(missing)} of {len(ids)} predictions missing in {pred_dir}, e.g. {first}"
+            f"{_other_suffix_hint(pred_dir, first[0], reader.suffix)}; check --pred/--format, "
+            f"or pass --missing-as-background to score them as background"
         )
     return missing
+
+
+def _other_suffix_hint(pred_dir, image_id: str, suffix: str) -> str:
+    """`` (<id>.png exists: --format label-png?)`` when a file of another format is there."""
+    for other in dict.fromkeys(r.suffix for r in READERS.values()):
+        if other != suffix and (Path(pred_dir) / f"{image_id}{other}").is_file():
+            names = " or ".join(n for n, r in READERS.items() if r.suffix == other)
+            return f" ({image_id}{other} exists: --format {names}?)"
+    return ""
+
+
+def _check_layout(pred_dir, ids: list[str], missing: list[bool], fmt: str) -> None:
+    """Refuse a wrong ``fmt`` from the content of the first few predictions present."""
+    present = [i for i, m in zip(ids, missing, strict=True) if not m][:_SAMPLE]
+    for image_id in present:
+        check_layout(fmt, READERS[fmt].path(pred_dir, image_id))
 
 
 def _percent(x: float) -> float | None:
@@ -140,18 +169,20 @@ def evaluate_dir(
     ids: Sequence[str],
     fmt: str,
     *,
+    num_classes: int,
     bg_threshold: float | None = None,
     sweep: str | Sequence[float] | None = None,
-    num_classes: int = 21,
     jobs: int = 1,
     missing_as_background: bool = False,
     j_convention: str = "present",
     progress: bool = True,
 ) -> dict:
-    """Evaluate predictions ``pred_dir/<id>.{png,npy}`` against ``gt_dir/<id>.png``.
+    """Evaluate predictions ``pred_dir/<id><suffix of fmt>`` against ``gt_dir/<id>.png``.
 
-    ``fmt``: one of ``readers.FORMATS``; thresholded formats need ``bg_threshold`` or ``sweep``
-    (``"START:STOP:STEP"``, STOP inclusive, or a list of thresholds; the best t by J is chosen).
+    ``fmt``: a key of ``readers.READERS``; the first few files present must hold that layout.
+    Thresholded formats need ``bg_threshold`` or ``sweep`` (``"START:STOP:STEP"``, STOP
+    inclusive, or a list of thresholds; the best t by J is chosen). ``num_classes``: labels
+    incl. background (VOC 21, COCO 81); no default, so that no dataset is assumed.
     Returns the evaluator JSON dict: "J", "F", "JF" (percent), "per_class"
     ({name: {"J", "F"}}, None where undefined), "bg_threshold", "sweep" ([{"t", "J", "F", "JF"}]
     or None), "n_images", "n_missing_as_background", "num_classes", "format", "conventions",
@@ -166,8 +197,10 @@ def evaluate_dir(
     ids = list(ids)
     if not ids:
         raise EvalInputError("the image list is empty")
+    _check_ids(ids)
     thresholds = _thresholds(fmt, bg_threshold, sweep)
     missing = _check_files(pred_dir, gt_dir, ids, fmt, missing_as_background)
+    _check_layout(pred_dir, ids, missing, fmt)
 
     items = list(zip(ids, missing, strict=True))
     jobs = max(1, min(jobs, len(items)))
