@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from pycocotools import mask as mask_utils
 
-from hfpl.data.coco import build_coco_labels
-from hfpl.data.voc import read_label_png
+from hfpl.data.coco import build_coco_labels, mask_labels, read_coco_names
+from hfpl.data.voc import read_label_png, write_label_png
 
 
 @pytest.fixture
@@ -76,3 +76,22 @@ def test_wrong_image_count_is_one_error_and_no_output(ann_file, tmp_path):
         build_coco_labels(ann_file, tmp_path / "out", tmp_path / "l.txt", expected=82_783,
                           progressbar=False)  # fmt: skip
     assert not (tmp_path / "out").exists() and not (tmp_path / "l.txt").exists()
+
+
+def test_names_are_checked(tmp_path):
+    sets = tmp_path / "ImageSets"
+    sets.mkdir()
+    (sets / "val2014.txt").write_text("COCO_val2014_000000000007\n")
+    assert read_coco_names(tmp_path, "val2014") == ["COCO_val2014_000000000007"]
+    (sets / "train2014.txt").write_text("000000000009\n")
+    with pytest.raises(ValueError, match="must look like COCO_train2014_000000000009"):
+        read_coco_names(tmp_path, "train2014")
+
+
+def test_mask_labels_are_the_values_present(tmp_path):
+    write_label_png(tmp_path / "a.png", np.array([[0, 1, 80], [80, 0, 0]], np.uint8))
+    labels = mask_labels(tmp_path / "a.png")
+    assert labels.dtype == np.float32 and np.flatnonzero(labels).tolist() == [0, 79]
+    write_label_png(tmp_path / "b.png", np.array([[81]], np.uint8))
+    with pytest.raises(ValueError, match="outside 0..80"):
+        mask_labels(tmp_path / "b.png")

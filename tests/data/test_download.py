@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from hfpl.data.download import DownloadError, fetch, verify
-from hfpl.data.registry import Resource
+from hfpl.data.resource import Resource
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -58,7 +58,7 @@ def server():
 
 
 def _res(*urls: str, sha256: str | None = hashlib.sha256(PAYLOAD).hexdigest()) -> Resource:
-    return Resource("payload.bin", "dataset", urls=urls, sha256=sha256, manual="the test")
+    return Resource("payload.bin", urls=urls, sha256=sha256, manual="the test")
 
 
 def _fetch(res, folder):
@@ -105,7 +105,7 @@ def test_all_mirrors_down_one_clear_error(server, tmp_path):
 
 
 def test_manual_file_missing_names_source_and_destination(tmp_path):
-    res = Resource("w.pth", "weights", manual="Google Drive XYZ")
+    res = Resource("w.pth", manual="Google Drive XYZ")
     with pytest.raises(DownloadError) as err:
         fetch(res, tmp_path)
     assert (
@@ -116,7 +116,7 @@ def test_manual_file_missing_names_source_and_destination(tmp_path):
 
 def test_manual_file_present_is_verified_or_rejected(tmp_path):
     (tmp_path / "w.pth").write_bytes(PAYLOAD)
-    good = Resource("w.pth", "weights", sha256_prefix=hashlib.sha256(PAYLOAD).hexdigest()[:8])
+    good = Resource("w.pth", sha256_prefix=hashlib.sha256(PAYLOAD).hexdigest()[:8])
     assert fetch(good, tmp_path) == tmp_path / "w.pth"
     (tmp_path / "w.pth").write_bytes(b"tampered")
     with pytest.raises(DownloadError, match="delete it and download it again"):
@@ -125,5 +125,5 @@ def test_manual_file_present_is_verified_or_rejected(tmp_path):
 
 def test_unchecksummed_manual_file_gets_its_sha256_recorded(tmp_path):
     (tmp_path / "w.pth").write_bytes(PAYLOAD)
-    fetch(Resource("w.pth", "weights", manual="x"), tmp_path)
+    fetch(Resource("w.pth", manual="x"), tmp_path)
     assert (tmp_path / "w.pth.sha256").read_text().split()[0] == hashlib.sha256(PAYLOAD).hexdigest()

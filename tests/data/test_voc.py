@@ -8,7 +8,14 @@ import tarfile
 import numpy as np
 import pytest
 
-from hfpl.data.voc import extract_tar, read_label_png, voc_palette, write_label_png
+from hfpl.data.voc import (
+    extract_tar,
+    read_ids,
+    read_label_png,
+    read_splits,
+    voc_palette,
+    write_label_png,
+)
 
 
 def test_palette_known_colours():
@@ -52,3 +59,20 @@ def test_wrong_archive_leaves_nothing(tmp_path):
     with pytest.raises(ValueError, match="does not contain VOCdevkit/VOC2012/done"):
         extract_tar(tmp_path / "c.tar", tmp_path / "root", "VOCdevkit/VOC2012/done")
     assert list((tmp_path / "root").iterdir()) == []
+
+
+def test_ids_and_splits_are_checked(tmp_path):
+    sets = tmp_path / "ImageSets" / "Segmentation"
+    sets.mkdir(parents=True)
+    (sets / "train.txt").write_text("2007_000032\n2007_000039\n")
+    (sets / "val.txt").write_text("2007_000033\n")
+    with pytest.raises(ValueError, match="train_aug.txt not found: .*run `hfpl data voc`"):
+        read_splits(tmp_path)
+    (sets / "train_aug.txt").write_text("2007_000032\n")
+    assert read_splits(tmp_path) == {
+        "train": ["2007_000032", "2007_000039"], "train_aug": ["2007_000032"],
+        "val": ["2007_000033"],
+    }  # fmt: skip
+    (sets / "val.txt").write_text("000033\n")
+    with pytest.raises(ValueError, match="ids must look like 2007_000032"):
+        read_ids(sets / "val.txt")

@@ -61,6 +61,10 @@ def _import(root: Path, module: str):
         sys.path.remove(str(root))
 
 
+def _specs(arch: str) -> list[W.TensorSpec]:
+    return W.ARCHITECTURES[arch].specs()
+
+
 def _same_keys(model: torch.nn.Module, specs: list[W.TensorSpec], dropped: frozenset = frozenset()):
     ref = {k: tuple(v.shape) for k, v in model.state_dict().items()
            if not k.endswith("num_batches_tracked")}  # fmt: skip
@@ -76,26 +80,29 @@ def test_seam_converter_reads_our_params(tmp_path, monkeypatch):
         load=lambda f: {k: wrap(asnumpy=lambda v=v: v) for k, v in load_params(f).items()}
     )
     monkeypatch.setitem(sys.modules, "mxnet", shim)
-    path = W.write_smoke_weights(tmp_path, 0, ["ilsvrc-cls_rna-a1_cls1000_ep-0001.params"])[0]
+    path = W.write_smoke_weights("resnet38-imagenet-mxnet", tmp_path / "r38.params", seed=0)
     r38 = _import(root, "network.resnet38d")
     sd = r38.convert_mxnet_to_torch(str(path))
     r38.Net().load_state_dict(sd, strict=True)
     ours = W.resnet38_from_mxnet(load_params(path))
     assert sd.keys() == ours.keys() and all(torch.equal(sd[k], ours[k]) for k in sd)
-    _same_keys(_import(root, "network.resnet38_SEAM").Net(), W.seam_net())
+    _same_keys(_import(root, "network.resnet38_SEAM").Net(), _specs("resnet38-pcm-heads"))
 
 
 def test_sbce_and_deeplab_and_torchvision_keys(tmp_path):
     sbce = _import(_checkout("Spatial-BCE", tmp_path), "models.resnet38")
-    _same_keys(sbce.ResNet38(), W.sbce_net())
+    _same_keys(sbce.ResNet38(), _specs("resnet38-spatial-threshold-heads"))
     dl = _import(_checkout("deeplab-pytorch", tmp_path), "libs.models.deeplabv1")
-    _same_keys(dl.DeepLabV1(n_classes=91, n_blocks=[3, 4, 23, 3]), W.deeplab_v1_resnet101_coco())
+    _same_keys(
+        dl.DeepLabV1(n_classes=91, n_blocks=[3, 4, 23, 3]), _specs("deeplab-v1-resnet101-coco-init")
+    )
     sipe = _import(_checkout("SIPE", tmp_path), "network.resnet50")
     for depth, blocks in [(50, [3, 4, 6, 3]), (101, [3, 4, 23, 3])]:
         model = sipe.ResNet(sipe.Bottleneck, blocks)
-        _same_keys(model, W.torchvision_resnet(depth), dropped=frozenset({"fc.weight", "fc.bias"}))
+        specs = _specs(f"torchvision-resnet{depth}")
+        _same_keys(model, specs, dropped=frozenset({"fc.weight", "fc.bias"}))
         # upstream loads the file strictly after popping fc: BN counters must be optional
-        sd = {k: torch.from_numpy(v) for k, v in W.materialise(W.torchvision_resnet(depth)).items()
+        sd = {k: torch.from_numpy(v) for k, v in W.materialise(specs).items()
               if not k.startswith("fc.")}  # fmt: skip
         model.load_state_dict(sd, strict=True)
         assert np.all(model.bn1.num_batches_tracked.numpy() == 0)

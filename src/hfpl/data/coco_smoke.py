@@ -18,10 +18,9 @@ import numpy as np
 from PIL import Image
 
 from hfpl.classes import COCO_CATEGORIES
-from hfpl.io import building_dir, building_file
 from hfpl.data.coco import build_coco_labels
-from hfpl.data.coco_lists import write_coco_lists
 from hfpl.data.voc import read_label_png
+from hfpl.io import building_dir
 
 SMOKE_COCO_CATEGORIES = (1, 16, 18, 59, 90)
 """Category ids used (person, bird, dog, pizza, toothbrush: label values 1, 15, 17, 54, 80, so
@@ -98,22 +97,18 @@ def paint_image(rng: np.random.Generator, label: np.ndarray) -> np.ndarray:
 
 
 def generate_coco_smoke(
-    out: str | os.PathLike, images: int = 12, size: int = 80, seed: int = 0
+    root: str | os.PathLike, images: int = 12, size: int = 80, seed: int = 0
 ) -> Path:
-    """Write a synthetic COCO 2014 tree and its list files; return the COCO root ``out/coco``.
+    """Write a synthetic COCO 2014 tree below the data root ``root``; return ``root/coco``.
 
-    Layout: ``out/coco/{train2014,val2014}/COCO_<split>_<12 digits>.jpg``,
-    ``out/coco/annotations/instances_<split>.json``,
-    ``out/coco/SegmentationClass/<split>/<stem>.png`` (0 background, 1..80),
-    ``out/coco/ImageSets/<split>.txt``, ``out/lists/seam/coco/...`` (see hfpl.data.coco_lists)
-    and ``out/smoke-coco.json`` (the parameters; written last). The COCO folder is replaced
-    atomically.
+    Layout: ``root/coco/{train2014,val2014}/COCO_<split>_<12 digits>.jpg``,
+    ``root/coco/annotations/instances_<split>.json``,
+    ``root/coco/SegmentationClass/<split>/<stem>.png`` (0 background, 1..80) and
+    ``root/coco/ImageSets/<split>.txt``. The COCO folder is replaced atomically.
     """
-    if images < 3 or size < 32:
-        raise ValueError(f"need --images >= 3 and --size >= 32 (got {images}, {size})")
-    out = Path(out)
+    root = Path(root)
     splits = smoke_coco_names(images)
-    with building_dir(out / "coco") as coco:
+    with building_dir(root / "coco") as coco:
         first = 0
         for split, names in splits.items():
             ann = coco / "annotations" / f"instances_{split}.json"
@@ -129,8 +124,4 @@ def generate_coco_smoke(
                 jpg = coco / split / f"{name}.jpg"
                 Image.fromarray(paint_image(rng, label)).save(jpg, quality=95)
             first += len(names)
-        write_coco_lists(coco, out / "lists")  # its own atomic swap
-    params = {"images": images, "size": size, "seed": seed, "splits": splits}
-    with building_file(out / "smoke-coco.json") as tmp:
-        tmp.write_text(json.dumps(params, indent=1))
-    return out / "coco"
+    return root / "coco"

@@ -1,15 +1,16 @@
 """Hash-verified downloads: pooch for the transfer and checks, mirrors tried in order, retries
 that resume a cut transfer with HTTP Range requests, and a sha256 record next to every file.
 
-``fetch(resource, folder)`` returns ``folder/<name>`` only once its checksum matched; a file
-without a URL (Google Drive, OneDrive, Baidu, login-only) must be placed there by hand, and the
-error says where to get it. Verified files get a ``<name>.sha256`` sidecar (sha256sum format) so
-later runs skip re-hashing multi-GB archives when size and mtime are unchanged.
+``fetch(resource, folder)`` (a :class:`~hfpl.data.resource.Resource`: a registered dataset
+archive, or a weights file built from its method YAML entry) returns ``folder/<name>`` only once
+its checksum matched; a file without a URL (Google Drive, OneDrive, Baidu, login-only) must be
+placed there by hand, and the error says where to get it. Verified files get a ``<name>.sha256``
+sidecar (sha256sum format) so later runs skip re-hashing multi-GB archives when size and mtime
+are unchanged.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import time
@@ -19,20 +20,12 @@ import pooch
 import requests
 from tqdm.auto import tqdm
 
-from hfpl.data.registry import Resource
+from hfpl.data.resource import Resource
+from hfpl.io import sha256_file, write_text_atomic
 
 
 class DownloadError(RuntimeError):
     """A file could not be obtained or verified; the message names the fix."""
-
-
-def sha256sum(path: str | os.PathLike, chunk: int = 1 << 22) -> str:
-    """Hex sha256 of a file, read in 4 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class ResumableDownloader:
@@ -94,10 +87,8 @@ def _recorded(path: Path) -> str | None:
 
 def record_sha256(path: Path, digest: str | None = None) -> str:
     """Write ``<path>.sha256`` (sha256sum format, atomically); return the digest."""
-    digest = digest or sha256sum(path)
-    tmp = path.with_name(f".{path.name}.sha256.tmp")
-    tmp.write_text(f"{digest}  {path.name}\n")
-    os.replace(tmp, _sidecar(path))
+    digest = digest or sha256_file(path)
+    write_text_atomic(_sidecar(path), f"{digest}  {path.name}\n")
     return digest
 
 
@@ -107,7 +98,7 @@ def verify(res: Resource, path: Path) -> str:
     Raises DownloadError naming the file and the fix on a mismatch. Files without a published
     checksum are accepted and their sha256 recorded (a later change would then be noticed).
     """
-    digest = _recorded(path) or sha256sum(path)
+    digest = _recorded(path) or sha256_file(path)
     problem = None
     if res.sha256 and digest != res.sha256:
         problem = f"sha256 {digest}, expected {res.sha256}"

@@ -1,12 +1,15 @@
-"""Where a prepared dataset keeps what the workflow waits for (no heavy imports: read at DAG time).
+"""Where a prepared dataset keeps its files and its completion marker (standard library only:
+the workflow reads this at DAG time).
 
-`hfpl data voc|coco` write their marker last, so its presence means the dataset is complete;
-`hfpl data lists` (VOC) and `hfpl smoke-data` write the per-method list files under `lists/`;
-`hfpl data coco` writes COCO's list files last, so they are its marker.
+Every dataset kind keeps its files in one folder below the data root (:data:`DATASET_DIRS`; list
+files name paths relative to it) and gets the content manifest :data:`MARKER` at the data root,
+written last by ``hfpl data voc|coco`` and ``hfpl smoke-data`` (see :mod:`hfpl.data.manifest`):
+its presence means the dataset is complete.
 """
 
-# dataset -> paths below its data root that every step on it depends on
-DATASET_INPUTS = {
-    "voc": ("VOCdevkit/VOC2012/ImageSets/Segmentation/train_aug.txt", "lists"),
-    "coco": ("lists/seam/coco/cls_labels.npy",),
-}
+MARKER = "hfpl-dataset.json"
+"""The content manifest below the data root: the dataset's completion marker."""
+
+DATASET_DIRS = {"voc": "VOCdevkit/VOC2012", "coco": "coco"}
+"""dataset kind -> the folder below the data root that holds its files (what the manifest
+covers, and what list-file paths such as ``/JPEGImages/<id>.jpg`` are relative to)."""

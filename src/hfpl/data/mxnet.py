@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from hfpl.io import building_file
+
 LIST_MAGIC = 0x112
 V1_MAGIC = 0xF993FAC8
 V2_MAGIC = 0xF993FAC9
@@ -124,7 +126,5 @@ def save_params(
     for name in arrays:
         raw = name.encode()
         chunks.append(struct.pack("<Q", len(raw)) + raw)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(b"".join(chunks))
-    os.replace(tmp, path)
+    with building_file(path) as tmp:
+        tmp.write_bytes(b"".join(chunks))

@@ -1,7 +1,8 @@
-"""Whole-dataset preparation: fetch archives, extract, build labels and lists, check counts.
+"""Whole-dataset preparation: fetch archives, extract, build pixel labels, check counts.
 
-Every step is idempotent (skips when its output marker exists) and atomic, so a rerun after an
-interruption picks up where it stopped. Nothing is written into a dataset after it is prepared.
+Every step is idempotent (skips when its output exists) and atomic, so a rerun after an
+interruption picks up where it stopped. The content manifest is written after these by
+:meth:`hfpl.data.datasets.Dataset.prepare`; list files are not part of a dataset.
 """
 
 from __future__ import annotations
@@ -11,13 +12,11 @@ import zipfile
 from pathlib import Path
 
 from hfpl.data import registry
-from hfpl.io import building_dir
 from hfpl.data.coco import COCO_SPLITS, build_coco_labels
-from hfpl.data.coco_lists import SEAM_DIR, write_coco_lists
 from hfpl.data.download import fetch
-from hfpl.data.lists import read_ids
 from hfpl.data.sbd import build_segmentation_class_aug
-from hfpl.data.voc import extract_tar
+from hfpl.data.voc import extract_tar, read_ids
+from hfpl.io import building_dir
 
 VOC_COUNTS = {"train": 1_464, "val": 1_449, "train_aug": 10_582, "test": 1_456}
 
@@ -58,8 +57,8 @@ def _extract_zip(archive: Path, dest: Path) -> Path:
 
 def prepare_coco(root: str | os.PathLike, downloads: str | os.PathLike) -> Path:
     """``root/coco`` with ``train2014/``, ``val2014/``, ``annotations/``, pixel labels in
-    ``SegmentationClass/{train2014,val2014}/<file stem>.png`` and ``ImageSets/<split>.txt``, then
-    the list files ``root/lists/seam/coco/`` (last: the dataset's marker, see layout.py)."""
+    ``SegmentationClass/{train2014,val2014}/<file stem>.png`` and ``ImageSets/<split>.txt``
+    (written after its split's labels); returns that folder."""
     coco = Path(root) / "coco"
     downloads = Path(downloads)
     for name in ("annotations_trainval2014.zip", "train2014.zip", "val2014.zip"):
@@ -69,6 +68,4 @@ def prepare_coco(root: str | os.PathLike, downloads: str | os.PathLike) -> Path:
         if not listing.exists():
             ann = coco / "annotations" / f"instances_{split}.json"
             build_coco_labels(ann, coco / "SegmentationClass" / split, listing, expected=n)
-    if not (Path(root) / "lists" / SEAM_DIR).exists():
-        write_coco_lists(coco, Path(root) / "lists")
     return coco

@@ -12,9 +12,8 @@ import numpy as np
 import scipy.io
 from tqdm.auto import tqdm
 
+from hfpl.data.voc import VOID, read_ids, read_label_png, write_label_png
 from hfpl.io import building_dir, building_file
-from hfpl.data.lists import read_ids
-from hfpl.data.voc import VOID, read_label_png, write_label_png
 
 VOC_TRAIN_AUG = 10_582
 

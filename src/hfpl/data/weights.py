@@ -1,10 +1,14 @@
-"""Random-init weight files with the exact names, formats and state-dict keys each method loads.
+"""Random-init stand-ins for pretrained weight files, as a registry keyed by architecture.
 
-The key/shape lists are written from the upstream network definitions (read at the pinned
-commits, see docs/data.md), so the smoke workflow exercises the real loading code paths:
-SEAM's MXNet ``.params`` conversion, torchvision's ResNet loaders, DeiT's ``{'model': sd}``,
-deeplab-pytorch's converted COCO init, Spatial-BCE's and PSA's ResNet-38 checkpoints.
-Values are random (He-normal convs, unit BatchNorm), never trained weights.
+:data:`ARCHITECTURES` maps an architecture name (what the file holds, e.g.
+``resnet38-imagenet-mxnet``) to a writer of a file with that network's exact format and
+state-dict keys; which method loads which file under which name is data in the method YAMLs
+(``weights: {NAME: {smoke: <architecture>, ...}}``). The key/shape lists are written from the
+upstream network definitions (read at the pinned commits, see docs/data.md), so smoke runs
+exercise the real loading code paths (e.g. SEAM's MXNet ``.params`` conversion, torchvision's
+ResNet loaders, DeiT's ``{'model': sd}``, deeplab-pytorch's converted COCO init). Values are
+random (He-normal convs, unit BatchNorm, DeiT trunc-normal), never trained weights; each tensor
+depends only on (seed, key).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 import torch
 
 from hfpl.data.mxnet import save_params
+from hfpl.io import building_file
 
 
 @dataclass(frozen=True)
@@ -50,7 +55,7 @@ def _bn(key: str, ch: int) -> list[TensorSpec]:
     ]
 
 
-# ---- ResNet-38 (resnet38d.Net of SEAM / PMM / PSA / Spatial-BCE, identical in all four) -----
+# ---- ResNet-38 (``resnet38d.Net``; the same trunk in SEAM, PMM, PSA and Spatial-BCE) ---------
 # (name, in, mid, out, stride); blocks b6/b7 are bottlenecks (name, in, out)
 _R38_BASIC = [
     ("b2", 64, 128, 128, 2), ("b2_1", 128, 128, 128, 1), ("b2_2", 128, 128, 128, 1),
@@ -79,8 +84,9 @@ def resnet38_backbone() -> list[TensorSpec]:
     return specs + _bn("bn7", 4096)
 
 
-def seam_net() -> list[TensorSpec]:
-    """SEAM's ``network/resnet38_SEAM.Net`` (PMM's ``resnet38_SEAM.pth`` is this state dict)."""
+def resnet38_pcm_heads() -> list[TensorSpec]:
+    """ResNet-38 + ``fc8`` (21) + the pixel-correlation heads ``f8_3``, ``f8_4``, ``f9``: SEAM's
+    ``network/resnet38_SEAM.Net`` (PMM's ``resnet38_SEAM.pth`` is this state dict)."""
     return (
         resnet38_backbone()
         + _conv("fc8", 21, 4096)
@@ -90,13 +96,15 @@ def seam_net() -> list[TensorSpec]:
     )
 
 
-def psa_cls_net() -> list[TensorSpec]:
-    """PSA's ResNet-38 VOC classifier (``res38_cls.pth``): trunk + ``fc8`` (20 classes)."""
+def resnet38_cls20() -> list[TensorSpec]:
+    """ResNet-38 trunk + ``fc8`` (20 classes): PSA's VOC classifier (``res38_cls.pth``)."""
     return resnet38_backbone() + _conv("fc8", 20, 4096)
 
 
-def sbce_net() -> list[TensorSpec]:
-    """Spatial-BCE's ``models/resnet38.ResNet38`` (``voc12_init.pth``)."""
+def resnet38_spatial_threshold_heads() -> list[TensorSpec]:
+    """ResNet-38 + 20 per-class ``fc_list`` heads, ``temperature``, the spatial ``threshold`` and
+    ``mask_layer_downsample`` convs: Spatial-BCE's ``models/resnet38.ResNet38``
+    (``voc12_init.pth``)."""
     heads = [s for i in range(20) for s in _conv(f"fc_list.{i}", 1, 128)]
     return (
         resnet38_backbone()
@@ -275,9 +283,10 @@ def _torch_sd(arrays: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
 
 
 def _save_torch(obj: object, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    # torch's zip names its records after the file (up to the last dot): the temp name
+    # ``.<name>.tmp-<pid>`` gives ``.<name>``, so the bytes depend only on the final name
+    with building_file(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def _writer(
@@ -295,48 +304,68 @@ def _write_resnet38_params(path: Path, seed: int) -> None:
     save_params(path, resnet38_mxnet_arrays(arrays, np.random.default_rng(seed)))
 
 
-SMOKE_WEIGHTS: dict[str, tuple[Callable[[Path, int], None], str]] = {
-    "ilsvrc-cls_rna-a1_cls1000_ep-0001.params": (
-        _write_resnet38_params,
-        "SEAM, codebase (MXNet ResNet-38 ImageNet)",
-    ),
-    "resnet50-19c8e357.pth": (_writer(lambda: torchvision_resnet(50)), "SIPE, IRN (torchvision)"),
-    "resnet101-63fe2227.pth": (
-        _writer(lambda: torchvision_resnet(101)),
-        "SIPE optional (torchvision)",
-    ),
-    "deit_small_patch16_224-cd65a155.pth": (
-        _writer(deit_small, wrap="model"),
-        "MCTformer ({'model': sd})",
-    ),
-    "deeplabv1_resnet101-coco.pth": (
-        _writer(deeplab_v1_resnet101_coco),
-        "deeplab-pytorch INIT_MODEL",
-    ),
-    "voc12_init.pth": (_writer(sbce_net), "Spatial-BCE --pretrain"),
-    "res38_cls.pth": (_writer(psa_cls_net), "MCTformer PSA + seg init"),
-    "resnet38_SEAM.pth": (_writer(seam_net), "PMM --weights"),
-}
-"""File name -> (writer(path, seed), who loads it). All random-init, for smoke runs only."""
+@dataclass(frozen=True)
+class Architecture:
+    """One stand-in: ``specs()`` lists its tensors, ``write(path, seed)`` writes the file;
+    ``layout`` says what the file holds (``hfpl data info``)."""
+
+    name: str
+    specs: Callable[[], list[TensorSpec]]
+    write: Callable[[Path, int], None]
+    layout: str
 
 
-def write_smoke_weights(
-    out_dir: str | os.PathLike, seed: int = 0, names: Iterable[str] | None = None
-) -> list[Path]:
-    """Write random-init weight files into ``out_dir`` (all of SMOKE_WEIGHTS, or ``names``).
+ARCHITECTURES: dict[str, Architecture] = {
+    a.name: a
+    for a in [
+        Architecture(
+            "resnet38-imagenet-mxnet", resnet38_backbone, _write_resnet38_params,
+            "MXNet NDArray list (V2), ResNet-38 trunk with arg:/aux: names + linear1000",
+        ),
+        Architecture(
+            "torchvision-resnet50", lambda: torchvision_resnet(50),
+            _writer(lambda: torchvision_resnet(50)),
+            "torchvision ResNet-50 state dict (no num_batches_tracked)",
+        ),
+        Architecture(
+            "torchvision-resnet101", lambda: torchvision_resnet(101),
+            _writer(lambda: torchvision_resnet(101)),
+            "torchvision ResNet-101 state dict (no num_batches_tracked)",
+        ),
+        Architecture(
+            "deit-small-patch16-224", deit_small, _writer(deit_small, wrap="model"),
+            "{'model': timm DeiT-S/16 state dict}",
+        ),
+        Architecture(
+            "deeplab-v1-resnet101-coco-init", deeplab_v1_resnet101_coco,
+            _writer(deeplab_v1_resnet101_coco),
+            "DeepLab-v1 ResNet-101, converted caffe names, fc 91 classes",
+        ),
+        Architecture(
+            "resnet38-pcm-heads", resnet38_pcm_heads, _writer(resnet38_pcm_heads),
+            "ResNet-38 + fc8 (21) + f8_3/f8_4/f9 state dict",
+        ),
+        Architecture(
+            "resnet38-cls20", resnet38_cls20, _writer(resnet38_cls20),
+            "ResNet-38 + fc8 (20) state dict",
+        ),
+        Architecture(
+            "resnet38-spatial-threshold-heads", resnet38_spatial_threshold_heads,
+            _writer(resnet38_spatial_threshold_heads),
+            "ResNet-38 + fc_list (20) + temperature + threshold + mask_layer_downsample",
+        ),
+    ]
+}  # fmt: skip
+"""architecture -> :class:`Architecture`; a new one is one entry here plus its test."""
 
-    Each file is written to a temp name and renamed. Returns the written paths.
-    """
-    names = list(SMOKE_WEIGHTS if names is None else names)
-    unknown = sorted(set(names) - set(SMOKE_WEIGHTS))
-    if unknown:
-        raise ValueError(
-            f"unknown smoke weight file(s) {unknown}; choose from {sorted(SMOKE_WEIGHTS)}"
-        )
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name in names:
-        SMOKE_WEIGHTS[name][0](out / name, seed)
-        paths.append(out / name)
-    return paths
+
+def write_smoke_weights(arch: str, path: str | os.PathLike, seed: int = 0) -> Path:
+    """Write the random-init stand-in of architecture ``arch`` to ``path`` (atomically; parents
+    created); same (arch, seed, file name) -> same bytes. ValueError listing the known
+    architectures for an unknown one. Returns ``path``."""
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ARCHITECTURES[arch].write(path, seed)
+    return path

@@ -8,7 +8,6 @@ band around object outlines. Same arguments -> byte-identical files.
 
 from __future__ import annotations
 
-import json
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -18,9 +17,8 @@ import numpy as np
 from PIL import Image
 
 from hfpl.classes import VOC_CLASSES
-from hfpl.io import building_dir, building_file
-from hfpl.data.lists import write_method_lists
 from hfpl.data.voc import VOID, write_label_png
+from hfpl.io import building_dir
 
 SMOKE_CLASSES = (1, 3, 8, 12, 15)
 """Label values used (aeroplane, bird, cat, dog, person); image i's first object is
@@ -110,24 +108,21 @@ def _annotation_xml(img_id: str, label: np.ndarray) -> bytes:
     return ET.tostring(root)
 
 
-def generate_smoke(out: str | os.PathLike, images: int = 12, size: int = 80, seed: int = 0) -> Path:
-    """Write a synthetic VOC tree and every method's list/label files; return the VOC2012 root.
+def generate_voc_smoke(
+    root: str | os.PathLike, images: int = 12, size: int = 80, seed: int = 0
+) -> Path:
+    """Write a synthetic VOC tree below the data root ``root``; return its VOC2012 folder.
 
-    Layout: ``out/VOCdevkit/VOC2012/{JPEGImages, Annotations, SegmentationClass,
-    SegmentationClassAug, ImageSets/Segmentation/{train,train_aug,val,trainval}.txt}``,
-    ``out/lists/<method>/...`` (see hfpl.data.lists) incl. Spatial-BCE's first-phase prior
-    ``lists/spatial-bce/datasets/voc12_init.npy`` ({id: [20 fg ratios]}, here from the masks),
-    and ``out/smoke.json`` (the parameters; written last). Train is the first 2/3 of the ids,
-    val the rest; train_aug = train. Both folders are replaced atomically.
+    Layout: ``root/VOCdevkit/VOC2012/{JPEGImages, Annotations, SegmentationClass,
+    SegmentationClassAug, ImageSets/Segmentation/{train,train_aug,val,trainval}.txt}``. Train is
+    the first 2/3 of the ids (at least one), val the rest; train_aug = train. ``VOCdevkit`` is
+    replaced atomically.
     """
-    if images < 3 or size < 32:
-        raise ValueError(f"need --images >= 3 and --size >= 32 (got {images}, {size})")
-    out = Path(out)
+    root = Path(root)
     ids = smoke_ids(images)
     n_train = max(1, round(images * 2 / 3))
     splits = {"train": ids[:n_train], "train_aug": ids[:n_train], "val": ids[n_train:]}
-    fg_prior: dict[str, list[float]] = {}
-    with building_dir(out / "VOCdevkit") as devkit:
+    with building_dir(root / "VOCdevkit") as devkit:
         voc = devkit / "VOC2012"
         for sub in ("JPEGImages", "Annotations", "SegmentationClass", "SegmentationClassAug"):
             (voc / sub).mkdir(parents=True)
@@ -138,14 +133,8 @@ def generate_smoke(out: str | os.PathLike, images: int = 12, size: int = 80, see
             write_label_png(voc / "SegmentationClass" / f"{img_id}.png", label)
             write_label_png(voc / "SegmentationClassAug" / f"{img_id}.png", label)
             (voc / "Annotations" / f"{img_id}.xml").write_bytes(_annotation_xml(img_id, label))
-            fg_prior[img_id] = [float(np.mean(label == c)) for c in range(1, len(VOC_CLASSES) + 1)]
         sets = voc / "ImageSets" / "Segmentation"
         sets.mkdir(parents=True)
         for split, split_ids in {**splits, "trainval": ids}.items():
             (sets / f"{split}.txt").write_text("".join(i + "\n" for i in split_ids))
-        lists = write_method_lists(voc, out / "lists", splits)  # its own atomic swap
-    np.save(lists / "spatial-bce" / "datasets" / "voc12_init.npy", fg_prior, allow_pickle=True)
-    params = {"images": images, "size": size, "seed": seed, "ids": ids, "splits": splits}
-    with building_file(out / "smoke.json") as tmp:
-        tmp.write_text(json.dumps(params, indent=1))
-    return out / "VOCdevkit" / "VOC2012"
+    return root / "VOCdevkit" / "VOC2012"
