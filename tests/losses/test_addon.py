@@ -54,6 +54,32 @@ def test_flags_map_to_the_losses():
     )
 
 
+@pytest.mark.parametrize(
+    ("argv", "gap_factor", "isl_factor"),
+    [
+        (["--hfpl-isl-scale", "0.1"], 0.8, 0.02),  # x0.1 on lambda * ISL only
+        (["--hfpl-cls-scale", "0.1"], 0.08, 0.02),  # x0.1 on the whole mixed loss
+        (["--hfpl-isl-scale", "0.5", "--hfpl-cls-scale", "0.1"], 0.08, 0.01),
+    ],
+)
+def test_scale_factors_worked_out_by_hand(argv, gap_factor, isl_factor):
+    settings = _parse("--hfpl-isl-weight", "0.2", *argv)
+    logits, labels, _ = _batch()
+    gap = torch.tensor(0.7)
+    got = settings.classification_loss(
+        gap, logits, labels, generator=torch.Generator().manual_seed(3)
+    )
+    isl = isl_loss(logits, labels, num_samples=10, generator=torch.Generator().manual_seed(3))
+    assert torch.allclose(got, gap_factor * gap + isl_factor * isl)
+
+
+def test_scale_factors_leave_the_loss_alone_without_isl():
+    settings = _parse("--hfpl-isl-scale", "0.1", "--hfpl-cls-scale", "0.1")
+    logits, labels, _ = _batch()
+    gap = torch.tensor(0.7)
+    assert settings.classification_loss(gap, logits, labels) is gap
+
+
 def test_multinomial_maps_are_a_masked_posterior_and_upsampling_resizes_the_image():
     settings = _parse(
         "--hfpl-posterior", "multinomial", "--hfpl-fsl-weight", "1", "--hfpl-fsl-upsample", "2"
@@ -93,6 +119,8 @@ def test_normalisations():
         (["--hfpl-isl-weight", "1.5"], "isl-weight"),
         (["--hfpl-isl-samples", "0"], "isl-samples"),
         (["--hfpl-fsl-weight", "-1"], "fsl-weight"),
+        (["--hfpl-isl-scale", "0"], "isl-scale"),
+        (["--hfpl-cls-scale", "-0.1"], "cls-scale"),
     ],
 )
 def test_bad_flags_raise(argv, message):

@@ -36,6 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help="N pixels sampled per image and class (paper: 10)",
     )
     group.add_argument(
+        "--hfpl-isl-scale",
+        type=float,
+        default=1.0,
+        help="factor s on the ISL term only: (1-λ)·GAP + s·λ·ISL (SIPE, MCTformer: 0.1 "
+        "under one reading of the paper's 'scaled by 0.1')",
+    )
+    group.add_argument(
+        "--hfpl-cls-scale",
+        type=float,
+        default=1.0,
+        help="factor c on the whole mixed loss when ISL is on: c·((1-λ)·GAP + s·λ·ISL) "
+        "(the other reading of 'scaled by 0.1')",
+    )
+    group.add_argument(
         "--hfpl-fsl-weight",
         type=float,
         default=0.0,
@@ -71,6 +85,8 @@ class AddOn:
 
     isl_weight: float = 0.0
     isl_samples: int = 10
+    isl_scale: float = 1.0
+    cls_scale: float = 1.0
     fsl_weight: float = 0.0
     posterior: str = "binomial"
     fsl_upsample: int = 1
@@ -83,6 +99,10 @@ class AddOn:
             raise ValueError(f"--hfpl-isl-weight must be in [0, 1], got {self.isl_weight}")
         if self.isl_samples < 1:
             raise ValueError(f"--hfpl-isl-samples must be >= 1, got {self.isl_samples}")
+        if self.isl_scale <= 0:
+            raise ValueError(f"--hfpl-isl-scale must be > 0, got {self.isl_scale}")
+        if self.cls_scale <= 0:
+            raise ValueError(f"--hfpl-cls-scale must be > 0, got {self.cls_scale}")
         if self.fsl_weight < 0:
             raise ValueError(f"--hfpl-fsl-weight must be >= 0, got {self.fsl_weight}")
         if self.fsl_gating not in GATINGS:
@@ -109,7 +129,8 @@ class AddOn:
         bg_logits: torch.Tensor | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """(1 - λ)·gap_loss + λ·ISL (eq. 16), or `gap_loss` unchanged when λ = 0.
+        """c·((1 - λ)·gap_loss + s·λ·ISL) (eq. 16 for c = s = 1), or `gap_loss` unchanged when
+        λ = 0 (c = `--hfpl-cls-scale`, s = `--hfpl-isl-scale`).
 
         Args:
             gap_loss: the method's own GAP-based classification loss (scalar).
@@ -127,7 +148,8 @@ class AddOn:
             bg_logits=bg_logits,
             generator=generator,
         )
-        return (1 - self.isl_weight) * gap_loss + self.isl_weight * isl
+        mixed = (1 - self.isl_weight) * gap_loss + self.isl_scale * self.isl_weight * isl
+        return self.cls_scale * mixed
 
     def fsl_maps(
         self,
