@@ -24,7 +24,7 @@ class Command(NamedTuple):
 # subcommand -> where it lives; tests/test_cli.py checks it against what each module registers
 COMMANDS = {
     "eval": Command("hfpl.metrics.cli", "cli", "J, F and J&F of predictions against GT PNGs"),
-    "smoke-data": Command("hfpl.data.cli", "data", "write the synthetic VOC smoke dataset"),
+    "smoke-data": Command("hfpl.data.cli", "data", "write one synthetic smoke dataset"),
     "data": Command("hfpl.data.cli", "data", "download and prepare datasets and weights"),
     "workflow": Command("hfpl.workflow.cli", "workflow", "commands used by the Snakemake workflow"),
     "tables": Command(

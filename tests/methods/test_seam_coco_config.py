@@ -1,6 +1,6 @@
 """SEAM on COCO (paper Table 3), CI-safe: config/config.yaml validates with its COCO grids, golden
 argv of every step for the 8- and 16-epoch variants (FSL x0.2 on COCO), the COCO evaluations (81
-classes, val2014/train2014), the smoke profiles' datasets and the smoke_data rule's argv."""
+classes, val2014/train2014), the smoke profiles' datasets and the smoke data rule's argv."""
 
 from __future__ import annotations
 
@@ -83,7 +83,8 @@ def test_fsl_is_scaled_on_coco_only() -> None:
 
 def test_coco_evaluations() -> None:
     config = _settings("config/config.yaml")
-    config.update(variants=["baseline"], seeds=[0], datasets=["coco"], extra_grids=[])
+    config.update(methods=["seam"], variants=["baseline"], seeds=[0], datasets=["coco"])
+    config.update(extra_grids=[])
     cfg = load_workflow_config(config, SCHEMAS)
     run, data = Run("coco", "seam", "baseline", 0), f"{ROOT}/data/coco"
     expected = {
@@ -102,29 +103,30 @@ def test_coco_evaluations() -> None:
         assert argv[argv.index("--num-classes") + 1] == "81", evaluation
 
 
-def test_smoke_profiles_and_smoke_data_args() -> None:
+def test_smoke_profiles_and_dataset_args() -> None:
     smoke = ["config/config.yaml", "profiles/smoke/overrides.yaml"]
     # the plain smoke profile runs no COCO; its smoke data is VOC only
     cfg = load_workflow_config(_settings(*smoke), SCHEMAS)
     assert {r.dataset for r in cfg.runs} == {"voc"}
-    assert plan.smoke_data_args(cfg) == [
-        "--out", "results/smoke-data/data", "--dataset", "voc", "--images", "8", "--size", "64",
-        "--seed", "0", "--weights-out", "results/smoke-data/weights",
+    assert plan.datasets(cfg) == ["voc"]
+    assert plan.dataset_args(cfg, "voc") == [
+        "smoke-data", "--dataset", "voc", "--out", "results/smoke-data/voc", "--images", "12",
+        "--size", "96", "--seed", "0",
     ]  # fmt: skip
     cfg = load_workflow_config(_settings(*smoke, "profiles/smoke/seam-coco.yaml"), SCHEMAS)
     assert {(r.dataset, r.method, r.variant, r.seed) for r in cfg.runs} == {
         ("coco", "seam", "baseline", 0),
         ("coco", "seam", "isl_fsl", 0),
     }
-    assert plan.smoke_data_args(cfg) == [
-        "--out", "results/smoke-data/data", "--dataset", "voc", "--dataset", "coco",
-        "--images", "12", "--size", "96", "--seed", "0",
-        "--weights-out", "results/smoke-data/weights",
+    assert plan.datasets(cfg) == ["coco"]  # smoke data only for the datasets the runs use
+    assert plan.dataset_args(cfg, "coco") == [
+        "smoke-data", "--dataset", "coco", "--out", "results/smoke-data/coco", "--images", "12",
+        "--size", "96", "--seed", "0",
     ]  # fmt: skip
 
 
 def test_smoke_data_rule_generates_coco(tmp_path: Path) -> None:
-    """Dry run of the real workflow with the COCO smoke profile: the smoke_data rule's command."""
+    """Dry run of the real workflow with the COCO smoke profile: the smoke data rule's command."""
     override = tmp_path / "override.yaml"
     override.write_text(
         yaml.safe_dump(
@@ -144,5 +146,5 @@ def test_smoke_data_rule_generates_coco(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     command = [line for line in done.stdout.splitlines() if " smoke-data " in line]
     assert len(command) == 1, done.stdout[-3000:]
-    assert f"--out {tmp_path}/smoke/data --dataset voc --dataset coco --images 12" in command[0]
+    assert f"--dataset coco --out {tmp_path}/smoke/coco --images 12 --size 96" in command[0]
     assert "/runs/coco/seam/isl_fsl/seed0/test_final_crf" in done.stdout

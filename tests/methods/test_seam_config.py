@@ -23,13 +23,14 @@ DATASETS = {
     "voc": dict(
         images="{D}/VOCdevkit/VOC2012", lists="{D}/lists/seam/voc12", train="train_aug.txt",
         val="val.txt", nc="20", cb_root="{D}/VOCdevkit", cb_name="VOCDataset", cb_year="2012",
-        cb_train="{D}/lists/codebase/ImageSets/Segmentation/trainaug.txt",
+        cb_train="{D}/lists/seam/codebase/ImageSets/Segmentation/trainaug.txt",
         cb_val="{D}/VOCdevkit/VOC2012/ImageSets/Segmentation/val.txt", iters="20000",
     ),
     "coco": dict(
         images="{D}/coco", lists="{D}/lists/seam/coco", train="train2014.txt",
         val="val2014.txt", nc="80", cb_root="{D}/coco", cb_name="COCODataset", cb_year="2014",
-        cb_train="{D}/coco/ImageSets/train2014.txt", cb_val="{D}/coco/ImageSets/val2014.txt",
+        cb_train="{D}/lists/seam/codebase/train2014.txt",
+        cb_val="{D}/coco/ImageSets/val2014.txt",
         iters="200000",
     ),
 }  # fmt: skip
@@ -161,9 +162,9 @@ def check_golden(cfg, dataset: str, variant: str, root: str, expect: dict[str, o
     for step, items in steps.items():
         expected = [item.format(**values) for item in items]
         expected += expect["flags"] if step == "train_cam" else []
-        assert plan.step_spec(cfg, run, step)["argv"] == expected, step
-    outputs = plan.step_spec(cfg, run, "infer_cam_train")["outputs"]
-    assert outputs == ["cam", f"crf_{expect['LO']}.0", f"crf_{expect['HI']}.0"]
+        assert list(plan.step_job(cfg, run, step).argv) == expected, step
+    outputs = plan.step_job(cfg, run, "infer_cam_train").outputs
+    assert list(outputs) == ["cam", f"crf_{expect['LO']}.0", f"crf_{expect['HI']}.0"]
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
@@ -182,14 +183,14 @@ def test_every_variant_validates_with_its_crf_alphas() -> None:
     for smoke in (False, True):
         cfg = _load(names, smoke=smoke)
         for variant in names:
-            argv = plan.step_spec(cfg, Run("voc", "seam", variant, 0), "infer_cam_train")["argv"]
+            argv = plan.step_job(cfg, Run("voc", "seam", variant, 0), "infer_cam_train").argv
             i = argv.index("--crf_alphas")
             expected = (
                 ["4", "24"] if variant in ("baseline", "baseline_ep16")  # upstream SEAM
                 else ["2", "4"] if variant.startswith("multinomial_")  # Table 4
                 else ["1", "24"]  # every binomial add-on variant (Secs. 5.1, 5.5)
             )  # fmt: skip
-            assert argv[i + 1 : i + 3] == expected, variant
+            assert list(argv[i + 1 : i + 3]) == expected, variant
     assert set(experiments["variants"]) <= set(names)
 
 

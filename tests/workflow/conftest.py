@@ -1,13 +1,10 @@
 """Shared fixtures of the workflow tests."""
 
 import shutil
-import sys
 from pathlib import Path
 
+import fixture_project
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
 
 
 @pytest.fixture

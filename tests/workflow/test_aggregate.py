@@ -19,7 +19,6 @@ from hfpl.workflow.aggregate import (
     load_tables_config,
     summarize,
 )
-from hfpl.workflow.report import write_atomic
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -227,14 +226,20 @@ def test_duplicate_evaluation_and_broken_json(tmp_path):
         collect_runs(runs)
 
 
-def test_write_atomic_leaves_nothing_on_failure(tmp_path):
-    def fail(path):
-        path.write_text("half")
+def test_failed_table_write_leaves_no_table(runs, config_files, tmp_path, monkeypatch):
+    """Each table file is written whole or not at all: the one whose rendering failed is
+    absent and no temporary file remains."""
+    from hfpl.workflow import report
+
+    def fail(*args, **kwargs):
         raise RuntimeError("disk full")
 
+    monkeypatch.setattr(report, "tabulate", fail)  # after the csv, before the md
+    cfg = load_tables_config(config_files / "tables.yaml")
+    summary = summarize(collect_runs(runs), cfg, "table1", {})
     with pytest.raises(RuntimeError):
-        write_atomic(tmp_path / "table.md", fail)
-    assert list(tmp_path.iterdir()) == []
+        report.write_table(summary, cfg["tables"]["table1"], {}, "†", tmp_path / "t")
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["table1.csv"]
 
 
 def test_real_config_tables_and_figures(tmp_path):

@@ -5,16 +5,13 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 from pathlib import Path
 
+import fixture_project
 import git
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
-
-from hfpl.workflow.checkout import CheckoutError, checkout, remove_tree  # noqa: E402
+from hfpl.workflow.checkout import CheckoutError, checkout, remove_tree
 
 PATCHES = fixture_project.HERE / "patches" / "cam-net"
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
+import fixture_project
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
-
-from hfpl.workflow import plan  # noqa: E402
-from hfpl.workflow.config import ConfigError, Run, load_workflow_config  # noqa: E402
+from hfpl.workflow import plan
+from hfpl.workflow.config import ConfigError, Run, load_workflow_config
 
 SCHEMAS = fixture_project.ROOT / "workflow" / "schemas"
 
@@ -32,9 +29,9 @@ def test_fixture_config_loads_and_expands(workdir: Path) -> None:
     assert plan.flags(cfg, "fixture", "isl_lambda_0.2") == ["--hfpl-isl-weight", "0.2"]
     assert plan.flags(cfg, "fixture", "isl") == ["--hfpl-isl-weight", "1.0"]
     run = Run("voc", "fixture", "isl", 1)
-    spec = plan.step_spec(cfg, run, "cams")
-    assert spec["argv"][-4:] == ["--seed", "1", "--hfpl-isl-weight", "1.0"]
-    assert spec["run_dir"] == os.path.abspath("results/runs/voc/fixture/isl/seed1/cams")
+    job = plan.step_job(cfg, run, "cams")
+    assert job.argv[-4:] == ("--seed", "1", "--hfpl-isl-weight", "1.0")
+    assert job.run_dir == os.path.abspath("results/runs/voc/fixture/isl/seed1/cams")
     inputs = plan.step_inputs(cfg, run, "labels")
     assert plan.manifest_path(cfg, run, "cams") in inputs
     assert [i for i in inputs if "checkouts" in i] == [
@@ -105,8 +102,74 @@ def _method_error(workdir: Path, old: str, new: str) -> str:
             "fixture/patches/segnet",
             "no *.patch files in fixture/patches/segnet",
         ),
-        ("        format: png", "        format: jpg", "format: 'jpg' is not one of"),
+        (
+            "        format: label-png",
+            "        format: jpg",
+            "pseudo_train.format: unknown format 'jpg'; use one of cam-dict, ",
+        ),
+        (
+            "        num_classes: 21\n        sweep",
+            "        sweep",
+            "evaluations.cam_train: missing key 'num_classes'; add it",
+        ),
+        (
+            '      - "{data_root}/VOCdevkit/VOC2012/ImageSets/Segmentation/train.txt"\n'
+            "      - --out",
+            '      - "{lists}/train.txt"\n      - --out',
+            "lists: no entry for 'voc', but its steps use {lists}; declare the list files",
+        ),
     ],
 )
 def test_method_errors(workdir: Path, old: str, new: str, message: str) -> None:
     assert message in _method_error(workdir, old, new)
+
+
+def _write_method(workdir: Path, name: str, **keys) -> None:
+    """A copy of the fixture method as ``name``, with ``keys`` added to it."""
+    doc = yaml.safe_load((fixture_project.HERE / "methods" / "fixture.yaml").read_text())
+    (workdir / f"fixture/methods/{name}.yaml").write_text(yaml.safe_dump({**doc, **keys}))
+
+
+WEIGHTS = {"smoke": "torchvision-resnet50", "sha256_prefix": "19c8e357", "urls": [], "loading": "z"}
+
+
+def test_weights_file_declared_differently_by_two_methods(workdir: Path) -> None:
+    _write_method(workdir, "fixture", weights={"r50.pth": WEIGHTS})
+    _write_method(workdir, "other", weights={"r50.pth": {**WEIGHTS, "sha256_prefix": "00000000"}})
+    same = load_workflow_config(_config(methods=["fixture"]), SCHEMAS)
+    assert same.weights == {"r50.pth": WEIGHTS}
+    with pytest.raises(ConfigError) as err:
+        load_workflow_config(_config(methods=["fixture", "other"]), SCHEMAS)
+    assert str(err.value).startswith(
+        "fixture/methods/other.yaml: weights.r50.pth: declared differently in "
+        "fixture/methods/fixture.yaml; give the same facts"
+    )
+    _write_method(workdir, "other", weights={"r50.pth": WEIGHTS})
+    cfg = load_workflow_config(_config(methods=["fixture", "other"]), SCHEMAS)
+    assert cfg.weights == {"r50.pth": WEIGHTS}
+
+
+def test_smoke_data_smaller_than_a_method_needs(workdir: Path) -> None:
+    _write_method(workdir, "fixture", smoke={"data": {"images": 12, "size": 96}})
+    smoke = {"generate": True, "images": 12, "size": 64}
+    with pytest.raises(ConfigError) as err:
+        load_workflow_config(_config(smoke=True, data={"smoke": smoke}), SCHEMAS)
+    assert str(err.value) == (
+        "config: data.smoke.size: 64 is too small for fixture/methods/fixture.yaml "
+        "(smoke.data.size: 96); set data.smoke.size to at least 96"
+    )
+    smoke["size"] = 96
+    load_workflow_config(_config(smoke=True, data={"smoke": smoke}), SCHEMAS)
+
+
+def test_two_datasets_on_one_root(workdir: Path) -> None:
+    _write_method(workdir, "fixture", datasets=["voc", "coco"])
+    config = _config(datasets=["voc", "coco"], data={"roots": {"voc": "data", "coco": "data/"}})
+    with pytest.raises(ConfigError, match=r"data.roots: 'data' is the root of several datasets"):
+        load_workflow_config(config, SCHEMAS)
+
+
+def test_image_template_must_only_use_image(workdir: Path) -> None:
+    executor = {"kind": "docker", "docker": {"image": "hfpl/{name}:latest"}}
+    with pytest.raises(ConfigError, match=r"executor.docker.image: .* not a template over"):
+        load_workflow_config(_config(executor=executor), SCHEMAS)

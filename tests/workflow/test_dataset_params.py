@@ -3,17 +3,14 @@ entries `method@dataset` (flag values of one method on one dataset)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import fixture_project
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
-
-from hfpl.workflow import plan  # noqa: E402
-from hfpl.workflow.config import ConfigError, Run, load_workflow_config, variant_params  # noqa: E402
+from hfpl.workflow import plan
+from hfpl.workflow.config import ConfigError, Run, load_workflow_config, variant_params
 
 SCHEMAS = fixture_project.ROOT / "workflow" / "schemas"
 
@@ -56,10 +53,10 @@ def test_per_dataset_argv_num_classes_and_flags(workdir: Path) -> None:
     cfg = load_workflow_config(_two_datasets(workdir, table), SCHEMAS)
     for dataset, n, isl in [("voc", "21", "1.0"), ("coco", "81", "0.2")]:
         run = Run(dataset, "fixture", "isl", 0)
-        spec = plan.step_spec(cfg, run, "cams")
+        job = plan.step_job(cfg, run, "cams")
         root = str(Path(plan.data_root(cfg, dataset)).resolve())
-        assert spec["argv"][5] == f"{root}/{dataset}.txt"
-        assert spec["argv"][-2:] == ["--hfpl-isl-weight", isl]
+        assert job.argv[5] == f"{root}/{dataset}.txt"
+        assert job.argv[-2:] == ("--hfpl-isl-weight", isl)
         ev = plan.evaluation_argv(cfg, run, "cams", "cam_train")
         assert ev[ev.index("--num-classes") + 1] == n
     # a sweep of isl overrides the swept flag everywhere, the `@coco` value included

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project as fp  # noqa: E402
+import fixture_project as fp
 
 
 def test_paper_sized_dag_job_counts(tmp_path: Path) -> None:

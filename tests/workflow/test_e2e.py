@@ -12,15 +12,12 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import fixture_project
 import pytest
 import yaml
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
 
 RUNS = Path("results/runs/voc/fixture")
 CELLS = [(v, s) for v in ("baseline", "isl") for s in (0, 1)]

@@ -1,4 +1,5 @@
-"""GPU allocator: real processes competing for fake device ids through file locks."""
+"""GPU allocator: real processes competing for fake device ids (CUDA_VISIBLE_DEVICES, inherited
+by the spawned jobs) through file locks."""
 
 from __future__ import annotations
 
@@ -11,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from hfpl.workflow.gpus import (
-    GpuAllocationTimeout,
-    allocate_gpus,
-    available_gpus,
-    cuda_visible_devices,
-)
+from hfpl.workflow.gpus import allocate_gpus, available_gpus, cuda_visible_devices
 
 HOLD_S = 0.3
 
 
+@pytest.fixture(autouse=True)
+def _four_devices(monkeypatch) -> None:
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1,2,3")
+
+
 def _job(lock_dir: str, n: int, out: str, index: int) -> None:
     """One 'GPU job': take n of the 4 fake devices, hold them, record when and which."""
-    with allocate_gpus(n, Path(lock_dir), devices=[0, 1, 2, 3], poll=0.02) as ids:
+    with allocate_gpus(n, Path(lock_dir)) as ids:
         start = time.monotonic()
         time.sleep(HOLD_S)
         end = time.monotonic()
@@ -84,47 +85,49 @@ def test_multi_gpu_jobs_get_disjoint_sets(tmp_path):
 
 
 def _hold_forever(lock_dir: str, ready: str) -> None:
-    with allocate_gpus(2, Path(lock_dir), devices=[0, 1]):
+    with allocate_gpus(4, Path(lock_dir)):
         Path(ready).touch()
         time.sleep(60)
 
 
+def _wait_for_one(lock_dir: str, done: str) -> None:
+    with allocate_gpus(1, Path(lock_dir)) as ids:
+        Path(done).write_text(json.dumps(ids))
+
+
 def test_lock_of_a_killed_job_is_released(tmp_path):
     ctx = mp.get_context("spawn")
-    ready = tmp_path / "ready"
-    p = ctx.Process(target=_hold_forever, args=(str(tmp_path), str(ready)))
-    p.start()
+    ready, done = tmp_path / "ready", tmp_path / "done"
+    holder = ctx.Process(target=_hold_forever, args=(str(tmp_path), str(ready)))
+    holder.start()
     while not ready.exists():
         time.sleep(0.02)
-    with (
-        pytest.raises(GpuAllocationTimeout, match="no 1 of the GPUs"),
-        allocate_gpus(1, tmp_path, devices=[0, 1], timeout=0.2, poll=0.05),
-    ):
-        pass
-    os.kill(p.pid, signal.SIGKILL)
-    p.join()
-    with allocate_gpus(2, tmp_path, devices=[0, 1], timeout=5, poll=0.05) as ids:
-        assert ids == [0, 1]
+    waiter = ctx.Process(target=_wait_for_one, args=(str(tmp_path), str(done)))
+    waiter.start()
+    time.sleep(1.0)
+    assert not done.exists()  # every device is held: the waiter waits
+    os.kill(holder.pid, signal.SIGKILL)
+    holder.join()
+    waiter.join(30)
+    assert waiter.exitcode == 0 and json.loads(done.read_text()) == [0]
 
 
-def test_release_on_exception_and_zero(tmp_path):
-    with pytest.raises(RuntimeError), allocate_gpus(1, tmp_path, devices=[7]) as ids:
+def test_release_on_exception_and_zero(tmp_path, monkeypatch):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "7")
+    with pytest.raises(RuntimeError), allocate_gpus(1, tmp_path) as ids:
         assert ids == [7]
         raise RuntimeError("step failed")
-    with allocate_gpus(1, tmp_path, devices=[7], timeout=0) as ids:
+    with allocate_gpus(1, tmp_path) as ids:
         assert ids == [7]
     with allocate_gpus(0, tmp_path / "unused") as ids:
         assert ids == []
     assert not (tmp_path / "unused").exists()
-    with (
-        pytest.raises(ValueError, match="needs 3 GPU.*only 2"),
-        allocate_gpus(3, tmp_path, devices=[0, 1]),
-    ):
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    with pytest.raises(ValueError, match="needs 3 GPU.*only 2"), allocate_gpus(3, tmp_path):
         pass
 
 
 def test_available_gpus_sources(monkeypatch):
-    assert available_gpus(total=3) == [0, 1, 2]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2, 5")
     assert available_gpus() == [2, 5]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")

@@ -7,8 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
+import fixture_project
 
 ROOT = fixture_project.ROOT
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -10,16 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import fixture_project
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
-
-from hfpl.workflow import plan  # noqa: E402
-from hfpl.workflow.config import Run, load_workflow_config  # noqa: E402
-from hfpl.workflow.executors import make_executor  # noqa: E402
-from hfpl.workflow.runner import StepError, run_step  # noqa: E402
+from hfpl.workflow import plan
+from hfpl.workflow.config import Run, load_workflow_config
+from hfpl.workflow.executors import make_executor
+from hfpl.workflow.jobs import StepJob
+from hfpl.workflow.runner import StepError, run_step
 
 # a "step": records its argv and environment, prints to stdout/stderr, writes `out/`, and exits
 # with the status given by the env var STEP_EXIT (writing nothing when WRITE=0)
@@ -42,44 +42,44 @@ def executor():
     return make_executor("local")
 
 
-def _spec(tmp: Path, *, args: list[str] = (), env: dict | None = None, marker=None) -> dict:
+def _job(tmp: Path, *, args: list[str] = (), env: dict | None = None, marker=None) -> StepJob:
     script = tmp / "step.py"
     script.write_text(STEP)
     run_dir = tmp / "results/runs/voc/m/v/seed3/train"
     checkouts = {}
     if marker is not None:
         checkouts = {"A": str(marker)}
-    return {
-        "dataset": "voc", "method": "m", "variant": "v", "seed": 3, "step": "train",
-        "argv": [sys.executable, str(script), *args], "cwd": str(run_dir),
-        "env": {"EXTRA": "x", **(env or {})}, "run_dir": str(run_dir), "outputs": ["out"],
-        "gpus": 0, "gpu_lock_dir": str(tmp / "locks"), "checkouts": checkouts, "read_only": [],
-    }  # fmt: skip
+    return StepJob(
+        dataset="voc", method="m", variant="v", seed=3, step="train",
+        argv=(sys.executable, str(script), *args), cwd=str(run_dir),
+        env={"EXTRA": "x", **(env or {})}, run_dir=str(run_dir), outputs=("out",),
+        gpus=0, executor="local", gpu_lock_dir=str(tmp / "locks"), checkouts=checkouts,
+    )  # fmt: skip
 
 
-def _record(spec: dict) -> dict:
-    return json.loads((Path(spec["run_dir"]) / "out/record.json").read_text())
+def _record(job: StepJob) -> dict:
+    return json.loads((Path(job.run_dir) / "out/record.json").read_text())
 
 
 def test_argv_items_reach_the_program_unsplit_and_unexpanded(tmp_path, executor) -> None:
     args = ["two words", "a; echo injected", "$HOME", "*", "{run_dir}", ""]
-    spec = _spec(tmp_path, args=args)
-    log = Path(spec["run_dir"]) / "log.txt"
-    manifest = run_step(spec, executor, log)
-    assert _record(spec)["argv"] == args
-    assert manifest["argv"] == spec["argv"]
-    assert json.loads((Path(spec["run_dir"]) / "manifest.json").read_text()) == manifest
+    job = _job(tmp_path, args=args)
+    log = Path(job.run_dir) / "log.txt"
+    manifest = run_step(job, executor, log)
+    assert _record(job)["argv"] == args
+    assert manifest["argv"] == list(job.argv)
+    assert json.loads((Path(job.run_dir) / "manifest.json").read_text()) == manifest
 
 
 def test_seed_environment_and_private_tmpdir(tmp_path, executor) -> None:
-    spec = _spec(tmp_path)
-    run_step(spec, executor, Path(spec["run_dir"]) / "log.txt")
-    env = _record(spec)["env"]
+    job = _job(tmp_path)
+    run_step(job, executor, Path(job.run_dir) / "log.txt")
+    env = _record(job)["env"]
     assert env["HFPL_SEED"] == env["PYTHONHASHSEED"] == "3"
     assert env["CUDA_VISIBLE_DEVICES"] == ""  # a CPU step never sees another job's GPU
     assert env["EXTRA"] == "x"
-    assert env["TMPDIR"] == str(Path(spec["run_dir"]) / ".tmp")
-    assert not (Path(spec["run_dir"]) / ".tmp").exists()  # removed after success
+    assert env["TMPDIR"] == str(Path(job.run_dir) / ".tmp")
+    assert not (Path(job.run_dir) / ".tmp").exists()  # removed after success
 
 
 def test_plan_puts_seed_and_variant_flags_into_the_argv(tmp_path, monkeypatch, executor) -> None:
@@ -90,21 +90,20 @@ def test_plan_puts_seed_and_variant_flags_into_the_argv(tmp_path, monkeypatch, e
     monkeypatch.chdir(workdir)
     config = yaml.safe_load((fixture_project.HERE / "config.yaml").read_text())
     cfg = load_workflow_config(config, fixture_project.ROOT / "workflow/schemas")
-    spec = plan.step_spec(cfg, Run("voc", "fixture", "isl", 1), "cams")
-    assert isinstance(spec["argv"], list)
-    assert spec["argv"][-4:] == ["--seed", "1", "--hfpl-isl-weight", "1.0"]
+    step = plan.step_job(cfg, Run("voc", "fixture", "isl", 1), "cams")
+    assert step.argv[-4:] == ("--seed", "1", "--hfpl-isl-weight", "1.0")
     out = os.path.abspath("results/runs/voc/fixture/isl/seed1/cams/cams")
-    assert spec["argv"][spec["argv"].index("--out") + 1] == out  # one item, space and all
+    assert step.argv[step.argv.index("--out") + 1] == out  # one item, space and all
     # run those very arguments through the runner
-    ours = _spec(tmp_path, args=spec["argv"][2:])
-    run_step(ours, executor, Path(ours["run_dir"]) / "log.txt")
-    assert _record(ours)["argv"] == spec["argv"][2:]
+    ours = _job(tmp_path, args=list(step.argv[2:]))
+    run_step(ours, executor, Path(ours.run_dir) / "log.txt")
+    assert _record(ours)["argv"] == list(step.argv[2:])
 
 
 def test_output_is_streamed_to_the_log(tmp_path, executor, capfd) -> None:
-    spec = _spec(tmp_path)
-    log = Path(spec["run_dir"]) / "log.txt"
-    run_step(spec, executor, log)
+    job = _job(tmp_path)
+    log = Path(job.run_dir) / "log.txt"
+    run_step(job, executor, log)
     text = log.read_text()
     assert "hello from the step" in text and "a warning" in text
     assert "hello from the step" in capfd.readouterr().out  # also shown live by Snakemake
@@ -113,9 +112,9 @@ def test_output_is_streamed_to_the_log(tmp_path, executor, capfd) -> None:
 def test_manifest_holds_the_provenance(tmp_path, executor) -> None:
     marker = tmp_path / "checkout.json"
     marker.write_text(json.dumps({"url": "u", "commit": "c" * 40, "patches": []}))
-    spec = _spec(tmp_path, marker=marker)
-    run_step(spec, executor, Path(spec["run_dir"]) / "log.txt")
-    data = json.loads((Path(spec["run_dir"]) / "manifest.json").read_text())
+    job = _job(tmp_path, marker=marker)
+    run_step(job, executor, Path(job.run_dir) / "log.txt")
+    data = json.loads((Path(job.run_dir) / "manifest.json").read_text())
     assert data["exit_status"] == 0 and data["seed"] == 3 and data["step"] == "train"
     assert data["repos"] == {"A": {"url": "u", "commit": "c" * 40, "patches": []}}
     assert data["executor"]["executor"] == "local"
@@ -124,38 +123,38 @@ def test_manifest_holds_the_provenance(tmp_path, executor) -> None:
     assert data["host"]["hostname"] and data["host"]["gpu_ids"] == []
     assert data["start"] <= data["end"] and data["duration_s"] >= 0
     # written via a temporary sibling that is gone now
-    assert sorted(p.name for p in Path(spec["run_dir"]).iterdir()) == [
+    assert sorted(p.name for p in Path(job.run_dir).iterdir()) == [
         "log.txt", "manifest.json", "out"
     ]  # fmt: skip
 
 
 def test_failing_step_raises_and_leaves_no_manifest(tmp_path, executor) -> None:
-    spec = _spec(tmp_path)
-    log = Path(spec["run_dir"]) / "log.txt"
-    run_step(spec, executor, log)  # a complete earlier run ...
-    spec["env"]["STEP_EXIT"] = "3"
+    job = _job(tmp_path)
+    log = Path(job.run_dir) / "log.txt"
+    run_step(job, executor, log)  # a complete earlier run ...
+    job = dataclasses.replace(job, env={**job.env, "STEP_EXIT": "3"})
     with pytest.raises(StepError, match=r"step m/v/seed3/train failed with exit status 3; see .*"):
-        run_step(spec, executor, log)
+        run_step(job, executor, log)
     # ... does not survive a failed rerun: nothing looks done
-    assert not (Path(spec["run_dir"]) / "manifest.json").exists()
+    assert not (Path(job.run_dir) / "manifest.json").exists()
     assert "hello from the step" in log.read_text()
 
 
 def test_missing_declared_output_is_an_error(tmp_path, executor) -> None:
-    spec = _spec(tmp_path, env={"WRITE": "0"})
+    job = _job(tmp_path, env={"WRITE": "0"})
     with pytest.raises(StepError, match=r"exited 0 but did not write \['out'\]"):
-        run_step(spec, executor, Path(spec["run_dir"]) / "log.txt")
-    assert not (Path(spec["run_dir"]) / "manifest.json").exists()
+        run_step(job, executor, Path(job.run_dir) / "log.txt")
+    assert not (Path(job.run_dir) / "manifest.json").exists()
 
 
 def test_leftovers_of_a_killed_run_are_removed_but_the_log_is_kept(tmp_path, executor) -> None:
-    spec = _spec(tmp_path)
-    run_dir = Path(spec["run_dir"])
+    job = _job(tmp_path)
+    run_dir = Path(job.run_dir)
     (run_dir / ".tmp").mkdir(parents=True)
     (run_dir / "out").mkdir()
     (run_dir / "out/stale.bin").write_bytes(b"half")
     (run_dir / "log.txt").write_text("previous attempt\n")
-    run_step(spec, executor, run_dir / "log.txt")
+    run_step(job, executor, run_dir / "log.txt")
     assert not (run_dir / "out/stale.bin").exists()
     assert (run_dir / "log.txt").read_text().startswith("previous attempt\n")
 

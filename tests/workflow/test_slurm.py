@@ -11,15 +11,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import fixture_project
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
-import slurm_cluster  # noqa: E402
+import slurm_cluster
 
 pytestmark = pytest.mark.slurm
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
-import sys
 from pathlib import Path
 
+import fixture_project
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
-import fixture_project  # noqa: E402
-
-from hfpl.workflow import plan  # noqa: E402
-from hfpl.workflow.config import (  # noqa: E402
+from hfpl.workflow import plan
+from hfpl.workflow.config import (
     ConfigError,
     Run,
     load_workflow_config,
@@ -78,9 +75,9 @@ def test_params_reach_argv_and_outputs(workdir: Path) -> None:
     table = {"isl*": {"bg": 0.3}, "default": {"bg": 0.5}}
     cfg = load_workflow_config(_with_params(workdir, table, "{param[bg]}"), SCHEMAS)
     for variant, value in [("baseline", "0.5"), ("isl", "0.3"), ("isl_lambda_0.2", "0.3")]:
-        spec = plan.step_spec(cfg, Run("voc", "fixture", variant, 0), "labels")
-        assert spec["argv"][-2:] == ["--background", value]
-        assert spec["outputs"] == ["labels", f"labels_{value}"]
+        job = plan.step_job(cfg, Run("voc", "fixture", variant, 0), "labels")
+        assert job.argv[-2:] == ("--background", value)
+        assert job.outputs == ("labels", f"labels_{value}")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,6 @@ rule checkout:
         ENV
     params:
         hfpl=HFPL,
-        spec=checkout_spec,
+        job=checkout_job,
     shell:
-        "{params.hfpl} workflow checkout --spec {params.spec:q} --log {log:q}"
+        "{params.hfpl} workflow checkout --job {params.job:q} --log {log:q}"

@@ -9,7 +9,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from hfpl.workflow import plan
+from hfpl.workflow import layout, plan
 from hfpl.workflow.config import ConfigError, Run, load_workflow_config
 
 # name the config files in messages (snakemake merges them, later ones win)
@@ -25,9 +25,10 @@ except ConfigError as err:
 # only the chosen subcommand's room, so each of the many jobs starts fast)
 HFPL = f"{shlex.quote(sys.executable)} -m hfpl.cli"
 RESULTS = CFG.settings["results_dir"]
-RUNS = f"{RESULTS}/runs"
-RUN = f"{RUNS}/{{dataset}}/{{method}}/{{variant}}/seed{{seed}}/{{step}}"
-CHECKOUT = f"{CFG.settings['checkouts_dir']}/{{owner}}/{{name}}/{{key}}"
+RUNS = plan.runs_dir(CFG)
+# the wildcard patterns of the layout (hfpl.workflow.layout, the one definition)
+RUN = layout.run_dir(RUNS, "{dataset}", "{method}", "{variant}", "{seed}", "{step}")
+CHECKOUT = layout.checkout_dir(CFG.settings["checkouts_dir"], "{owner}/{name}/{key}")
 # the workflow's own rules (not the steps: those use the executor's environment)
 ENV = "../envs/hfpl.yaml"
 
@@ -56,10 +57,8 @@ def step_inputs(wildcards):
     return plan.step_inputs(CFG, _run(wildcards), wildcards.step)
 
 
-def step_spec(wildcards):
-    return json.dumps(
-        plan.step_spec(CFG, _run(wildcards), wildcards.step), sort_keys=True
-    )
+def step_job(wildcards):
+    return plan.step_job(CFG, _run(wildcards), wildcards.step).to_json()
 
 
 def step_resource(name):
@@ -68,17 +67,9 @@ def step_resource(name):
     ]
 
 
-def checkout_spec(wildcards):
-    repo = plan.checkouts(CFG)[f"{wildcards.owner}/{wildcards.name}/{wildcards.key}"]
-    spec = {
-        "url": repo.url,
-        "commit": repo.commit,
-        "patches": [str(p) for p in repo.patches],
-        "sparse_exclude": list(repo.sparse_exclude),
-        "dest": plan.checkout_dir(CFG, repo),
-        "marker": plan.checkout_marker(CFG, repo),
-    }
-    return json.dumps(spec, sort_keys=True)
+def checkout_job(wildcards):
+    checkout_id = f"{wildcards.owner}/{wildcards.name}/{wildcards.key}"
+    return plan.checkout_job(CFG, checkout_id).to_json()
 
 
 def evaluation_args(wildcards):

@@ -1,111 +1,77 @@
-"""Datasets and weights: `hfpl data ...` for real data, `hfpl smoke-data` for smoke runs.
+"""Datasets, list files and weights: `hfpl data ...` for real data, `hfpl smoke-data` and
+`hfpl data smoke-weights` for smoke runs (paths: hfpl.workflow.plan).
 
-Local rules: compute nodes are often offline, and downloads need the network.
+Local rules: compute nodes are often offline, and downloads need the network. `hfpl data` ends
+a failure with one line naming the fix: the rules print it (`tail -n 1`) instead of only "see
+the log".
 """
 
-SMOKE = CFG.settings["data"]["smoke"]
-# `hfpl data` ends a failure with one line naming the fix: the rules print it (`tail -n 1`)
-# instead of only "see the log"
+for dataset in plan.datasets(CFG):
 
-
-localrules:
-    smoke_data,
-    data_weights,
-
-
-rule smoke_data:
-    output:
-        plan.smoke_data_marker(CFG),
-    log:
-        f"{SMOKE['root']}/smoke-data.log",
-    conda:
-        ENV
-    params:
-        hfpl=HFPL,
-        # --dataset voc [--dataset coco]: every dataset a configured run uses, in one call
-        args=shlex.join(plan.smoke_data_args(CFG)),
-    shell:
-        "{params.hfpl} smoke-data {params.args} > {log:q} 2>&1"
-        " && echo '{{\"complete\": true}}' > {output:q}"
-
-
-# real data only: with generated smoke data the steps wait for smoke_data instead
-ROOTS = {} if SMOKE["generate"] else CFG.settings["data"]["roots"]
-
-if "voc" in ROOTS:
-
-    localrules:
-        data_voc,
-        data_lists,
-
-    # VOC2012 trainval + SBD -> SegmentationClassAug; train_aug.txt is written last
-    rule data_voc:
+    # one job per dataset: `hfpl data DATASET` (download + prepare) or `hfpl smoke-data
+    # --dataset DATASET`; the dataset's hfpl-dataset.json is written last
+    rule:
+        name:
+            f"data_{dataset}"
         output:
-            plan.data_inputs(CFG, "voc")[0],
+            plan.dataset_marker(CFG, dataset),
         log:
-            f"{RESULTS}/logs/data-voc.log",
+            f"{RESULTS}/logs/data-{dataset}.log",
+        localrule: True
         conda:
             ENV
         params:
             hfpl=HFPL,
-            root=lambda wildcards: plan.data_root(CFG, "voc"),
+            args=lambda wildcards, dataset=dataset: shlex.join(
+                plan.dataset_args(CFG, dataset)
+            ),
         shell:
-            "{params.hfpl} data voc --root {params.root:q} > {log:q} 2>&1"
-            " || {{ tail -n 1 {log:q} >&2; exit 1; }}"
+            "{params.hfpl} {params.args} > {log:q} 2>&1 || {{ tail -n 1 {log:q} >&2; exit 1; }}"
 
-    # per-method list and class-label files, generated from the annotations
-    rule data_lists:
+    # each method's list and class-label files on this dataset (its `lists:` entries, which
+    # are the params: an edited entry regenerates the folder)
+    rule:
+        name:
+            f"data_lists_{dataset}"
         input:
-            plan.data_inputs(CFG, "voc")[0],
+            plan.dataset_marker(CFG, dataset),
         output:
-            directory(plan.data_inputs(CFG, "voc")[1]),
+            directory(plan.lists_dir(CFG, dataset, "{method}")),
         log:
-            f"{RESULTS}/logs/data-lists.log",
+            f"{RESULTS}/logs/data-lists-{dataset}-{{method}}.log",
+        wildcard_constraints:
+            method=_alternatives(m for d, m in plan.lists_targets(CFG) if d == dataset),
+        localrule: True
         conda:
             ENV
         params:
             hfpl=HFPL,
-            voc=lambda wildcards: f"{plan.data_root(CFG, 'voc')}/VOCdevkit/VOC2012",
+            root=lambda wildcards, dataset=dataset: plan.data_root(CFG, dataset),
+            dataset=dataset,
+            spec=lambda wildcards, dataset=dataset: plan.lists_spec(
+                CFG, dataset, wildcards.method
+            ),
         shell:
-            "{params.hfpl} data lists --voc-root {params.voc:q} --out {output:q} > {log:q} 2>&1"
-            " || {{ tail -n 1 {log:q} >&2; exit 1; }}"
+            "{params.hfpl} data lists --dataset {params.dataset} --root {params.root:q}"
+            " --spec {params.spec:q} --out {output:q}"
+            " > {log:q} 2>&1 || {{ tail -n 1 {log:q} >&2; exit 1; }}"
 
 
-if "coco" in ROOTS:
-
-    localrules:
-        data_coco,
-
-    # COCO 2014 images + pixel labels from the instance annotations
-    rule data_coco:
-        output:
-            plan.data_inputs(CFG, "coco")[0],
-        log:
-            f"{RESULTS}/logs/data-coco.log",
-        conda:
-            ENV
-        params:
-            hfpl=HFPL,
-            root=lambda wildcards: plan.data_root(CFG, "coco"),
-        shell:
-            "{params.hfpl} data coco --root {params.root:q} > {log:q} 2>&1"
-            " || {{ tail -n 1 {log:q} >&2; exit 1; }}"
-
-
-# a pretrained weights file: downloaded and verified, or (Drive/OneDrive/Baidu-only files) one
-# message naming where to get it and where to put it
+# a weights file a method declares: downloaded and verified (or, for Drive/OneDrive/Baidu-only
+# files, one message naming where to get it and where to put it); with smoke data, a
+# random-init stand-in of its declared architecture
 rule data_weights:
     output:
         f"{plan.weights_dir(CFG)}/{{name}}",
     log:
         f"{RESULTS}/logs/data-weights-{{name}}.log",
     wildcard_constraints:
-        name=r"[^/]+",
+        name=_alternatives(CFG.weights),
+    localrule: True
     conda:
         ENV
     params:
         hfpl=HFPL,
-        weights=lambda wildcards: plan.weights_dir(CFG),
+        args=lambda wildcards: shlex.join(plan.weights_args(CFG, wildcards.name)),
     shell:
-        "{params.hfpl} data weights --dir {params.weights:q} {wildcards.name:q} > {log:q} 2>&1"
-        " || {{ tail -n 1 {log:q} >&2; exit 1; }}"
+        "{params.hfpl} {params.args} > {log:q} 2>&1 || {{ tail -n 1 {log:q} >&2; exit 1; }}"

@@ -1,11 +1,12 @@
-"""`hfpl eval` on each evaluation a step declares -> {step}/metrics/{evaluation}.json."""
+"""`hfpl eval` on each evaluation a step declares -> {step}/metrics/{evaluation}.json
+(hfpl.workflow.layout.metrics)."""
 
 
 rule evaluate:
     input:
-        f"{RUN}/manifest.json",
+        layout.manifest(RUN),
     output:
-        f"{RUN}/metrics/{{evaluation}}.json",
+        layout.metrics(RUN, "{evaluation}"),
     log:
         f"{RUN}/metrics/{{evaluation}}.log",
     conda:

@@ -5,9 +5,9 @@ rule step:
     input:
         step_inputs,
     output:
-        f"{RUN}/manifest.json",
+        layout.manifest(RUN),
     log:
-        f"{RUN}/log.txt",
+        layout.log(RUN),
     conda:
         ENV
     threads: step_resource("threads")
@@ -17,6 +17,6 @@ rule step:
         runtime=step_resource("runtime"),
     params:
         hfpl=HFPL,
-        spec=step_spec,
+        job=step_job,
     shell:
-        "{params.hfpl} workflow run-step --spec {params.spec:q} --log {log:q}"
+        "{params.hfpl} workflow run-step --job {params.job:q} --log {log:q}"

@@ -1,6 +1,6 @@
 """Aggregation: every run's evaluator JSON -> per-cell statistics over seeds (pandas).
 
-Run layout (docs/results.md)::
+Run layout (:mod:`hfpl.workflow.layout`, docs/results.md)::
 
     RUNS/{dataset}/{method}/{variant}/seed{seed}/{step}/manifest.json
     RUNS/{dataset}/{method}/{variant}/seed{seed}/{step}/metrics/{evaluation}.json
@@ -14,12 +14,13 @@ standard deviation, ddof=1, which is what the paper's "±" over five runs is), `
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
+
+from hfpl.workflow import layout
+from hfpl.workflow.schema import first_error, read_yaml
 
 __all__ = [
     "METRICS",
@@ -27,7 +28,6 @@ __all__ = [
     "collect_runs",
     "load_paper",
     "load_tables_config",
-    "load_yaml",
     "paper_value",
     "seed_set",
     "summarize",
@@ -37,31 +37,19 @@ METRICS = ("J", "F", "JF")
 RUN_COLUMNS = ["dataset", "method", "variant", "seed", "step", "evaluation", "metric", "value"]
 KEYS = ["dataset", "method", "variant", "evaluation", "metric"]
 SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "tables.schema.yaml"
-_SEED_DIR = re.compile(r"seed(\d+)")
 
 
 class ResultsError(ValueError):
-    """Bad configuration or run files for aggregation; the message names the file and fix."""
+    """Bad configuration or run files for aggregation; the message names the file and fix.
 
-
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file; one :class:`ResultsError` naming the file if it cannot."""
-    try:
-        with open(path) as fh:
-            return yaml.safe_load(fh)
-    except OSError as err:
-        raise ResultsError(f"{path}: cannot read ({err.strerror})") from None
-    except yaml.YAMLError as err:
-        raise ResultsError(f"{path}: not valid YAML ({err})") from None
+    (Unreadable YAML is :class:`hfpl.workflow.schema.ConfigError`, from the one YAML reader.)
+    """
 
 
 def load_tables_config(path: Path, schema: Path = SCHEMA) -> dict[str, Any]:
     """Read and validate ``config/tables.yaml``; one :class:`ResultsError` on any problem."""
-    import jsonschema
-
-    cfg = load_yaml(Path(path))
-    validator = jsonschema.Draft202012Validator(load_yaml(schema))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(cfg))
+    cfg = read_yaml(path)
+    error = first_error(cfg, read_yaml(schema))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ResultsError(f"{path}: {where}: {error.message} (schema: {schema})")
@@ -92,7 +80,7 @@ def _check_value(value: Any, where: str, path: Path) -> None:
 
 def load_paper(path: Path) -> dict[str, Any]:
     """Read ``config/paper.yaml``: ``table -> row -> variant -> metric -> value``."""
-    paper = load_yaml(Path(path))
+    paper = read_yaml(path)
     if not isinstance(paper, dict):
         raise ResultsError(f"{path}: expected a mapping of tables")
     for table, rows in paper.items():
@@ -131,21 +119,19 @@ def collect_runs(runs_dir: Path) -> pd.DataFrame:
     """
     records = []
     runs_dir = Path(runs_dir)
-    for path in sorted(runs_dir.glob("*/*/*/*/*/metrics/*.json")):
-        dataset, method, variant, seed_dir, step = path.relative_to(runs_dir).parts[:5]
-        seed = _SEED_DIR.fullmatch(seed_dir)
-        if seed is None:
-            raise ResultsError(f"{path}: run directory {seed_dir!r} is not seed<N>")
-        manifest = path.parent.parent / "manifest.json"
+    for path in sorted(runs_dir.glob(layout.METRICS_GLOB)):
+        try:
+            run, evaluation = layout.parse_metrics(path.relative_to(runs_dir))
+        except ValueError as err:
+            raise ResultsError(f"{path}: {err}") from None
+        manifest = Path(layout.manifest(str(path.parent.parent)))
         if not manifest.is_file() or _read_json(manifest).get("exit_status") != 0:
             continue
         metrics = _read_json(path)
         for metric in METRICS:
             if metric not in metrics:
                 raise ResultsError(f"{path}: no {metric!r} key; is it an `hfpl eval` output?")
-            records.append(
-                (dataset, method, variant, int(seed[1]), step, path.stem, metric, metrics[metric])
-            )
+            records.append((*run, evaluation, metric, metrics[metric]))
     runs = pd.DataFrame.from_records(records, columns=RUN_COLUMNS)
     runs["value"] = runs["value"].astype(float)
     dup = runs[runs.duplicated([*KEYS, "seed"], keep=False)]

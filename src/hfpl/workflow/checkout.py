@@ -1,6 +1,7 @@
 """Pinned, patched, read-only checkouts of upstream repositories (GitPython).
 
-``checkout()`` clones with ``--no-checkout`` into a temporary sibling folder, applies the sparse
+``checkout()`` clones with ``--no-checkout`` into a temporary sibling folder
+(:func:`hfpl.io.building_dir`), applies the sparse
 excludes (partial upstream snapshots lack a few blobs; see ``docs/workflow.md``), checks out the
 pinned commit and verifies HEAD, applies the patch series in order with ``git apply``, removes
 write permission, renames the folder into place and only then writes the JSON marker that the
@@ -9,8 +10,6 @@ workflow tracks. Any failure raises one :class:`CheckoutError` and leaves neithe
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 import shutil
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import git
+
+from hfpl.io import building_dir, sha256_file, write_json_atomic
 
 _WRITE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
@@ -76,10 +77,6 @@ def _patch_error(patch: Path, err: git.GitCommandError, where: str) -> CheckoutE
         f"patch {patch.name} does not apply to {where}: {detail}; "
         f"rebase {patch} on the pinned commit"
     )
-
-
-def sha256_file(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _build(
@@ -141,16 +138,10 @@ def checkout(
     dest.parent.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
     remove_tree(dest)  # a tree without its marker is a leftover of an interrupted run
-    tmp = dest.with_name(f".{dest.name}.tmp-{os.getpid()}")
-    remove_tree(tmp)
     log_path = Path(log) if log else Path(os.devnull)
-    try:
-        with open(log_path, "a", encoding="utf-8") as fh:
-            _build(url, commit, patches, tmp, sparse_exclude, fh)
-        _chmod_tree(tmp, writable=False)
-        tmp.rename(dest)
-    finally:
-        remove_tree(tmp)
+    with building_dir(dest) as tmp, open(log_path, "a", encoding="utf-8") as fh:
+        _build(url, commit, patches, tmp, sparse_exclude, fh)
+        _chmod_tree(tmp, writable=False)  # the rename into place needs no write permission
     info = {
         "url": url,
         "commit": commit,
@@ -159,7 +150,5 @@ def checkout(
         "path": str(dest.resolve()),
         "created": datetime.now(timezone.utc).isoformat(),
     }
-    part = marker.with_name(f".{marker.name}.tmp-{os.getpid()}")
-    part.write_text(json.dumps(info, indent=2) + "\n")
-    part.replace(marker)
+    write_json_atomic(marker, info, sort_keys=False)
     return info

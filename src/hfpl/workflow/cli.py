@@ -1,48 +1,46 @@
 """``hfpl workflow ...``: the commands the Snakemake rules call, plus ``validate``.
 
-- ``hfpl workflow checkout --spec JSON [--log FILE]``: spec keys ``url commit patches dest marker
-  sparse_exclude`` (see :func:`hfpl.workflow.checkout.checkout`).
-- ``hfpl workflow run-step --spec JSON --log FILE``: spec from :func:`hfpl.workflow.plan.step_spec`.
+- ``hfpl workflow checkout --job JSON [--log FILE]``: a :class:`~hfpl.workflow.jobs.CheckoutJob`
+  (see :func:`hfpl.workflow.checkout.checkout`).
+- ``hfpl workflow run-step --job JSON --log FILE``: a :class:`~hfpl.workflow.jobs.StepJob`
+  from :func:`hfpl.workflow.plan.step_job`.
 - ``hfpl workflow validate [--configfile FILE ...] [--schemas DIR]``: check the configuration
   (later files override earlier ones, like Snakemake's ``--configfile``) and print the run count.
 
-Every failure is one line on stderr (``hfpl workflow: error: ...``) and exit status 1.
+Every failure (configuration, checkout, step, executor, a malformed job, too few GPUs) is one
+line on stderr (``hfpl workflow: error: ...``) and exit status 1.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from hfpl.workflow.checkout import CheckoutError, checkout
-from hfpl.workflow.config import ConfigError, deep_merge, load_workflow_config, read_yaml
+from hfpl.workflow.config import load_workflow_config
 from hfpl.workflow.executors import ExecutorError, make_executor
-from hfpl.workflow.gpus import GpuAllocationTimeout
+from hfpl.workflow.jobs import CheckoutJob, StepJob
 from hfpl.workflow.runner import StepError, run_step
+from hfpl.workflow.schema import deep_merge, read_yaml
 
-_ERRORS = (ConfigError, CheckoutError, StepError, ExecutorError, GpuAllocationTimeout)
+# ValueError: configuration errors, malformed jobs (JSON, fields), bad executor options, a step
+# needing more GPUs than the machine has
+_ERRORS = (ValueError, CheckoutError, StepError, ExecutorError)
 
 
 def _checkout(args: argparse.Namespace) -> int:
-    spec = json.loads(args.spec)
+    job = CheckoutJob.from_json(args.job)
     checkout(
-        spec["url"], spec["commit"], [Path(p) for p in spec["patches"]], Path(spec["dest"]),
-        Path(spec["marker"]), sparse_exclude=spec["sparse_exclude"], log=args.log,
+        job.url, job.commit, [Path(p) for p in job.patches], Path(job.dest), Path(job.marker),
+        sparse_exclude=job.sparse_exclude, log=args.log,
     )  # fmt: skip
     return 0
 
 
 def _run_step(args: argparse.Namespace) -> int:
-    spec = json.loads(args.spec)
-    options = dict(spec["executor"]["options"])
-    kind = spec["executor"]["kind"]
-    if kind != "local":
-        options.pop("python", None)  # the interpreter inside the image is in the argv already
-    if kind == "docker" and spec["network"]:
-        options["network"] = "bridge"
-    run_step(spec, make_executor(kind, **options), Path(args.log))
+    job = StepJob.from_json(args.job)
+    run_step(job, make_executor(job.executor, **job.executor_options), Path(args.log))
     return 0
 
 
@@ -62,7 +60,7 @@ def _guarded(func):
         try:
             return func(args)
         except _ERRORS as err:
-            print(f"hfpl workflow: error: {err}", file=sys.stderr)
+            print(f"hfpl workflow: error: {' '.join(str(err).split())}", file=sys.stderr)
             return 1
 
     return handler
@@ -74,12 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     sub = parser.add_subparsers(dest="workflow_command", required=True)
 
     p = sub.add_parser("checkout", help="pinned, patched, read-only checkout of one repo")
-    p.add_argument("--spec", required=True, help="JSON: url commit patches dest marker ...")
+    p.add_argument("--job", required=True, help="JSON of a CheckoutJob (hfpl.workflow.jobs)")
     p.add_argument("--log", type=Path, help="append git progress here")
     p.set_defaults(func=_guarded(_checkout))
 
     p = sub.add_parser("run-step", help="run one step of a method x variant x seed")
-    p.add_argument("--spec", required=True, help="JSON job spec (hfpl.workflow.plan.step_spec)")
+    p.add_argument("--job", required=True, help="JSON of a StepJob (hfpl.workflow.plan.step_job)")
     p.add_argument("--log", type=Path, required=True, help="the step's output goes here")
     p.set_defaults(func=_guarded(_run_step))
 

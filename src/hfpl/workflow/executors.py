@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from hfpl.io import sha256_file, write_text_atomic
+
 __all__ = [
     "ApptainerExecutor",
     "Bind",
@@ -177,13 +179,10 @@ def _pip_freeze_sha256(python: str) -> str:
         [python, "-m", "pip", "freeze", "--all"], capture_output=True, check=True
     ).stdout
     digest = hashlib.sha256(out).hexdigest()
-    try:  # temp + rename: concurrent jobs never read a partial file
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        part = cached.with_name(f".{cached.name}.{os.getpid()}")
-        part.write_text(digest + "\n")
-        part.replace(cached)
-    except OSError:
-        pass  # no writable cache folder: compute it each time
+    # temp + rename: concurrent jobs never read a partial file; without a writable cache
+    # folder the hash is computed each time
+    with contextlib.suppress(OSError):
+        write_text_atomic(cached, digest + "\n")
     return digest
 
 
@@ -343,11 +342,7 @@ class DockerExecutor(Executor):
 @functools.cache
 def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
     """sha256 of a file, cached per (path, mtime, size): SIF images are gigabytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_file(path)
 
 
 class ApptainerExecutor(Executor):

@@ -25,11 +25,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-__all__ = ["GpuAllocationTimeout", "allocate_gpus", "available_gpus", "cuda_visible_devices"]
+__all__ = ["allocate_gpus", "available_gpus", "cuda_visible_devices"]
 
-
-class GpuAllocationTimeout(TimeoutError):
-    """No ``n`` devices became free within the timeout."""
+POLL_S = 0.2  # how often a waiting job tries again
 
 
 def _nvidia_smi_count() -> int | None:
@@ -52,17 +50,10 @@ def _torch_count() -> int:
     return torch.cuda.device_count()
 
 
-def available_gpus(total: int | None = None) -> list[int]:
-    """The device ids this process may hand out.
-
-    ``total`` (configured) wins: ids ``0..total-1``. Otherwise the integer ids listed in
+def available_gpus() -> list[int]:
+    """The device ids this process may hand out: the integer ids listed in
     ``CUDA_VISIBLE_DEVICES`` (as set by SLURM or the user), else ``nvidia-smi -L``'s count,
-    else torch's count.
-    """
-    if total is not None:
-        if total < 0:
-            raise ValueError(f"total number of GPUs must be >= 0, got {total}")
-        return list(range(total))
+    else torch's count."""
     visible = os.environ.get("CUDA_VISIBLE_DEVICES")
     if visible is not None:
         entries = [e.strip() for e in visible.split(",") if e.strip()]
@@ -71,7 +62,7 @@ def available_gpus(total: int | None = None) -> list[int]:
         except ValueError:
             raise ValueError(
                 f"CUDA_VISIBLE_DEVICES={visible!r} is not a list of integer ids (UUIDs are not "
-                "supported); set integer ids or configure the total number of GPUs"
+                "supported); set integer ids"
             ) from None
     count = _nvidia_smi_count()
     return list(range(_torch_count() if count is None else count))
@@ -95,36 +86,27 @@ def _try_lock(path: Path, stack: ExitStack) -> bool:
 
 
 @contextmanager
-def allocate_gpus(
-    n: int,
-    lock_dir: Path,
-    *,
-    total: int | None = None,
-    devices: list[int] | None = None,
-    timeout: float | None = None,
-    poll: float = 0.2,
-) -> Iterator[list[int]]:
-    """Hold ``n`` free devices for the duration of the ``with`` block; yield their ids.
+def allocate_gpus(n: int, lock_dir: Path) -> Iterator[list[int]]:
+    """Hold ``n`` free devices of :func:`available_gpus` for the duration of the ``with``
+    block; yield their ids.
 
-    Devices come from ``devices`` if given, else :func:`available_gpus` (``total``). Waits until
-    ``n`` are free at once (all-or-nothing per attempt, so two jobs can never deadlock each
-    holding half), polling every ``poll`` s; raises :class:`GpuAllocationTimeout` after
-    ``timeout`` s (``None``: wait forever). ``n == 0`` yields ``[]`` without locking.
+    Waits until ``n`` are free at once (all-or-nothing per attempt, so two jobs can never
+    deadlock each holding half), trying every :data:`POLL_S` s; ``n == 0`` yields ``[]``
+    without locking. More than the machine has is a ``ValueError``.
     """
     if n < 0:
         raise ValueError(f"number of GPUs must be >= 0, got {n}")
     if n == 0:
         yield []
         return
-    pool = list(devices) if devices is not None else available_gpus(total)
+    pool = available_gpus()
     if n > len(pool):
         raise ValueError(
             f"the step needs {n} GPU(s) but only {len(pool)} are available ({pool}); lower its "
-            "gpu resource or configure more devices (CUDA_VISIBLE_DEVICES / total)"
+            "gpu resource or make more devices visible (CUDA_VISIBLE_DEVICES)"
         )
     host_dir = Path(lock_dir) / socket.gethostname()
     host_dir.mkdir(parents=True, exist_ok=True)
-    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         with ExitStack() as stack:
             taken = []
@@ -135,8 +117,4 @@ def allocate_gpus(
                         yield taken
                         return
         # fewer than n free: released what we had (ExitStack), wait and try again
-        if deadline is not None and time.monotonic() >= deadline:
-            raise GpuAllocationTimeout(
-                f"no {n} of the GPUs {pool} became free within {timeout} s (locks in {host_dir})"
-            )
-        time.sleep(poll)
+        time.sleep(POLL_S)

@@ -1,6 +1,7 @@
 """Provenance of one step run: what ran, on what code, in which environment, on which machine.
 
-``manifest.json`` (written last, atomically, by :mod:`hfpl.workflow.runner`) is also the step's
+``manifest.json`` (written last, atomically via :func:`hfpl.io.write_json_atomic`, by
+:mod:`hfpl.workflow.runner`) is also the step's
 completion marker. Keys:
 
 - ``dataset method variant seed step argv cwd env``: the job (the argv holds the variant's flags)
@@ -13,12 +14,9 @@ completion marker. Keys:
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import socket
 import subprocess
-from pathlib import Path
 from typing import Any
 
 # Runs in the step's interpreter (maybe another venv or a container); importing torch would take
@@ -54,10 +52,3 @@ def gpu_models(ids: list[int]) -> list[str]:
 
 def host(gpu_ids: list[int]) -> dict[str, Any]:
     return {"hostname": socket.gethostname(), "gpu_ids": gpu_ids, "gpu_models": gpu_models(gpu_ids)}
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` via a temporary sibling and a rename."""
-    part = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    part.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-    part.replace(path)

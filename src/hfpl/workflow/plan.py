@@ -1,29 +1,33 @@
-"""From a validated :class:`~hfpl.workflow.config.WorkflowConfig` to paths, inputs and job specs.
+"""From a validated :class:`~hfpl.workflow.config.WorkflowConfig` to paths, inputs and jobs.
 
 The Snakemake rules are thin: each input function and ``params`` value comes from here, so the
 DAG logic is plain Python that the tests exercise directly. Paths are absolute (resolved against
 the current directory, Snakemake's workdir) where a step will see them, relative otherwise.
+The layout itself is :mod:`hfpl.workflow.layout`; the jobs are :mod:`hfpl.workflow.jobs`.
 
-Layout (``R`` = ``results_dir``)::
-
-    R/runs/{dataset}/{method}/{variant}/seed{seed}/{step}/       outputs, manifest.json, log.txt
-    R/runs/.../{step}/metrics/{evaluation}.json                  evaluator output
-    {checkouts_dir}/{owner}/{name}/{commit}-{tree_key}/          read-only patched tree
-    {checkouts_dir}/{owner}/{name}/{commit}-{tree_key}.json      its completion marker
+Data: a dataset's root is ``data.roots[dataset]`` (smoke: ``{data.smoke.root}/{dataset}``); it
+is complete when its ``hfpl-dataset.json`` exists; a method's list files are
+``{data_root}/lists/{method}`` (``{lists}``); weights files are ``{weights_dir}/NAME`` (smoke:
+``{data.smoke.root}/weights``, random-init stand-ins of each file's ``smoke`` architecture).
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from hfpl.data.layout import DATASET_INPUTS
-from hfpl.workflow import templates
-from hfpl.workflow.config import Repo, Run, WorkflowConfig, variant_params
+from hfpl.data.layout import MARKER
+from hfpl.workflow import layout, templates
+from hfpl.workflow.config import IMAGE_OPTION, Repo, Run, WorkflowConfig
+from hfpl.workflow.jobs import CheckoutJob, StepJob
+from hfpl.workflow.methods import DEFAULT_IMAGE
+from hfpl.workflow.params import run_templates, variant_params
+from hfpl.workflow.variants import flag_items
 
-MANIFEST = "manifest.json"
+DEFAULT_RESOURCES = {"gpu": 0, "mem_mb": 4000, "runtime": 60, "threads": 1}
 
 
 def _abs(path: str | Path) -> str:
@@ -37,29 +41,36 @@ def _abs_in(cwd: str, path: str) -> str:
     return os.path.normpath(os.path.join(cwd, path))
 
 
+# ---- runs ------------------------------------------------------------------------------------
+
+
+def runs_dir(cfg: WorkflowConfig) -> str:
+    return f"{cfg.settings['results_dir']}/runs"
+
+
 def run_dir(cfg: WorkflowConfig, run: Run, step: str) -> str:
     """Relative path of one step's run directory."""
-    return (
-        f"{cfg.settings['results_dir']}/runs/{run.dataset}/{run.method}/{run.variant}/"
-        f"seed{run.seed}/{step}"
-    )
+    return layout.run_dir(runs_dir(cfg), run.dataset, run.method, run.variant, run.seed, step)
 
 
 def manifest_path(cfg: WorkflowConfig, run: Run, step: str) -> str:
     """The step's completion marker (what Snakemake tracks)."""
-    return f"{run_dir(cfg, run, step)}/{MANIFEST}"
+    return layout.manifest(run_dir(cfg, run, step))
 
 
 def metrics_path(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -> str:
-    return f"{run_dir(cfg, run, step)}/metrics/{evaluation}.json"
+    return layout.metrics(run_dir(cfg, run, step), evaluation)
+
+
+# ---- checkouts -------------------------------------------------------------------------------
 
 
 def checkout_dir(cfg: WorkflowConfig, repo: Repo) -> str:
-    return f"{cfg.settings['checkouts_dir']}/{repo.checkout_id}"
+    return layout.checkout_dir(cfg.settings["checkouts_dir"], repo.checkout_id)
 
 
 def checkout_marker(cfg: WorkflowConfig, repo: Repo) -> str:
-    return checkout_dir(cfg, repo) + ".json"
+    return layout.checkout_marker(cfg.settings["checkouts_dir"], repo.checkout_id)
 
 
 def checkouts(cfg: WorkflowConfig) -> dict[str, Repo]:
@@ -67,36 +78,96 @@ def checkouts(cfg: WorkflowConfig) -> dict[str, Repo]:
     return {r.checkout_id: r for repos in cfg.repos.values() for r in repos.values()}
 
 
-def smoke_data_marker(cfg: WorkflowConfig) -> str:
-    return f"{cfg.settings['data']['smoke']['root']}/complete.json"
+def checkout_job(cfg: WorkflowConfig, checkout_id: str) -> CheckoutJob:
+    """The job of the checkout ``{owner}/{name}/{commit}-{tree_key}``."""
+    repo = checkouts(cfg)[checkout_id]
+    return CheckoutJob(
+        url=repo.url,
+        commit=repo.commit,
+        patches=tuple(str(p) for p in repo.patches),
+        sparse_exclude=repo.sparse_exclude,
+        dest=checkout_dir(cfg, repo),
+        marker=checkout_marker(cfg, repo),
+    )
 
 
-def smoke_data_args(cfg: WorkflowConfig) -> list[str]:
-    """Arguments of ``hfpl smoke-data`` for the configured runs: the VOC tree always (the default
-    smoke set), plus ``--dataset NAME`` of every other dataset a run uses (e.g. ``coco``).
+# ---- data ------------------------------------------------------------------------------------
 
-    One call writes them all: VOC's list writer replaces ``lists/`` whole, so a second call for
-    VOC alone would drop COCO's lists (smoke-data orders VOC first itself).
-    """
+
+def _smoke(cfg: WorkflowConfig) -> dict[str, Any] | None:
+    """``data.smoke`` when the steps run on generated smoke data, else None."""
     smoke = cfg.settings["data"]["smoke"]
-    used = {run.dataset for run in cfg.runs}
-    datasets = ["voc", *sorted(used - {"voc"})]
-    args = ["--out", data_root(cfg, "voc")]
-    args += [item for dataset in datasets for item in ("--dataset", dataset)]
-    args += ["--images", str(smoke["images"]), "--size", str(smoke["size"])]
-    return [*args, "--seed", str(smoke["seed"]), "--weights-out", weights_dir(cfg)]
+    return smoke if smoke["generate"] else None
+
+
+def datasets(cfg: WorkflowConfig) -> list[str]:
+    """The datasets the configured runs use."""
+    return sorted({run.dataset for run in cfg.runs})
 
 
 def data_root(cfg: WorkflowConfig, dataset: str) -> str:
-    data = cfg.settings["data"]
-    if data["smoke"]["generate"]:
-        return f"{data['smoke']['root']}/data"
-    return data["roots"][dataset]
+    smoke = _smoke(cfg)
+    return f"{smoke['root']}/{dataset}" if smoke else cfg.settings["data"]["roots"][dataset]
+
+
+def dataset_marker(cfg: WorkflowConfig, dataset: str) -> str:
+    """The prepared dataset's completion marker (written last by `hfpl data` / `smoke-data`)."""
+    return f"{data_root(cfg, dataset)}/{MARKER}"
+
+
+def dataset_args(cfg: WorkflowConfig, dataset: str) -> list[str]:
+    """``hfpl`` arguments that prepare ``dataset`` (real: `hfpl data DATASET`; smoke:
+    `hfpl smoke-data --dataset DATASET` at the configured size)."""
+    root = data_root(cfg, dataset)
+    smoke = _smoke(cfg)
+    if smoke is None:
+        return ["data", dataset, "--root", root]
+    sizes = [str(smoke[k]) for k in ("images", "size", "seed")]
+    return ["smoke-data", "--dataset", dataset, "--out", root, "--images", sizes[0],
+            "--size", sizes[1], "--seed", sizes[2]]  # fmt: skip
+
+
+def lists_dir(cfg: WorkflowConfig, dataset: str, method: str) -> str:
+    return layout.lists_dir(data_root(cfg, dataset), method)
+
+
+def lists_targets(cfg: WorkflowConfig) -> list[tuple[str, str]]:
+    """(dataset, method) of every lists folder the runs need (methods that declare lists)."""
+    pairs = {(r.dataset, r.method) for r in cfg.runs}
+    return sorted(p for p in pairs if p[0] in cfg.methods[p[1]].get("lists", {}))
+
+
+def lists_spec(cfg: WorkflowConfig, dataset: str, method: str) -> str:
+    """JSON of the method's ``lists[dataset]`` entries (`hfpl data lists --spec`)."""
+    return json.dumps(cfg.methods[method]["lists"][dataset], sort_keys=True)
 
 
 def weights_dir(cfg: WorkflowConfig) -> str:
-    data = cfg.settings["data"]
-    return f"{data['smoke']['root']}/weights" if data["smoke"]["generate"] else data["weights_dir"]
+    smoke = _smoke(cfg)
+    return f"{smoke['root']}/weights" if smoke else cfg.settings["data"]["weights_dir"]
+
+
+def weights_args(cfg: WorkflowConfig, name: str) -> list[str]:
+    """``hfpl`` arguments that produce the weights file ``name`` (real: fetch/verify it with
+    its declared facts; smoke: a random-init stand-in of its ``smoke`` architecture)."""
+    facts = cfg.weights[name]
+    smoke = _smoke(cfg)
+    if smoke is None:
+        spec = json.dumps(facts, sort_keys=True)
+        return ["data", "weights", "--dir", weights_dir(cfg), "--spec", spec, name]
+    out = f"{weights_dir(cfg)}/{name}"
+    return ["data", "smoke-weights", "--arch", facts["smoke"], "--seed", str(smoke["seed"]),
+            "--out", out]  # fmt: skip
+
+
+def step_weights(cfg: WorkflowConfig, method: str, step: str) -> list[str]:
+    """The declared weights files a step's templates name as ``{weights_dir}/NAME``."""
+    used = " ".join(run_templates(cfg.methods[method]["steps"][step]))
+    declared = cfg.methods[method].get("weights", {})
+    return [name for name in declared if f"{{weights_dir}}/{name}" in used]
+
+
+# ---- steps -----------------------------------------------------------------------------------
 
 
 def python(cfg: WorkflowConfig) -> str:
@@ -106,23 +177,21 @@ def python(cfg: WorkflowConfig) -> str:
 
 
 def flags(cfg: WorkflowConfig, method: str, variant: str, dataset: str | None = None) -> list[str]:
-    """The variant's add-on flags for ``method`` as argv items: ``per_method[method]`` values
-    override ``flags``, and ``per_method["method@dataset"]`` values override both on that
-    dataset."""
-    spec = cfg.variants[variant]
-    per = spec["per_method"]
-    merged = {**spec["flags"], **per.get(method, {}), **per.get(f"{method}@{dataset}", {})}
-    return [item for flag, value in merged.items() for item in (flag, str(value))]
+    """The variant's add-on flags for ``method`` on ``dataset`` as argv items
+    (:func:`hfpl.workflow.variants.flag_items`)."""
+    return flag_items(cfg.variants[variant], method, dataset)
 
 
 def _values(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
     steps = cfg.methods[run.method]["steps"]
     # one abspath per run, not one per step: step names are plain (no '/', '..')
     run_root = _abs(run_dir(cfg, run, ""))
+    root = _abs(data_root(cfg, run.dataset))
     return {
         "python": python(cfg),
         "run_dir": f"{run_root}/{step}",
-        "data_root": _abs(data_root(cfg, run.dataset)),
+        "data_root": root,
+        "lists": layout.lists_dir(root, run.method),
         "weights_dir": _abs(weights_dir(cfg)),
         "seed": run.seed,
         "dataset": run.dataset,
@@ -135,85 +204,84 @@ def _values(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
     }
 
 
-def _templates(spec: dict[str, Any]) -> list[str]:
-    """Every template of a step (argv, cwd, inputs, env values)."""
-    env = [str(v) for v in spec.get("env", {}).values()]
-    return [*spec["argv"], spec.get("cwd", ""), *spec.get("inputs", []), *env]
-
-
 def step_inputs(cfg: WorkflowConfig, run: Run, step: str) -> list[str]:
-    """Snakemake inputs of one step: checkout markers, earlier steps' manifests, data files.
-
-    With generated smoke data, the data/weights inputs are replaced by the generator's marker.
-    Otherwise the step waits for its dataset (`data_inputs`), for every weights file its argv
-    names as ``{weights_dir}/NAME`` (fetched or checked by the `data_weights` rule), and for
-    the method's declared ``inputs``.
-    """
+    """Snakemake inputs of one step: checkout markers, earlier steps' manifests, the dataset's
+    marker, the method's lists folder (if the step uses ``{lists}``), every declared weights
+    file the step names, and the method's declared ``inputs`` (real data only: smoke data
+    appears with its marker)."""
     spec = cfg.methods[run.method]["steps"][step]
-    used = _templates(spec)
+    used = run_templates(spec)
     repos = cfg.repos[run.method]
     inputs = [
         checkout_marker(cfg, repos[k]) for k in sorted(templates.references(used, "checkout"))
     ]
     inputs += [manifest_path(cfg, run, s) for s in sorted(templates.references(used, "step_dir"))]
-    if cfg.settings["data"]["smoke"]["generate"]:
-        return [*inputs, smoke_data_marker(cfg)]
-    inputs += data_inputs(cfg, run.dataset)
-    prefix = "{weights_dir}/"
-    inputs += [
-        weights_dir(cfg) + a[len(prefix) - 1 :] for a in spec["argv"] if a.startswith(prefix)
-    ]
-    values = _values(cfg, run, step)
-    for template in spec.get("inputs", []):
-        if not templates.references([template], "step_dir"):
-            inputs.append(templates.render(template, values))
+    inputs.append(dataset_marker(cfg, run.dataset))
+    if any(n == "lists" for t in used if t != templates.FLAGS for n, _ in templates.fields(t)):
+        inputs.append(lists_dir(cfg, run.dataset, run.method))
+    inputs += [f"{weights_dir(cfg)}/{name}" for name in step_weights(cfg, run.method, step)]
+    if _smoke(cfg) is None:
+        values = _values(cfg, run, step)
+        for template in spec.get("inputs", []):
+            if not templates.references([template], "step_dir"):
+                inputs.append(templates.render(template, values))
     return inputs
-
-
-def data_inputs(cfg: WorkflowConfig, dataset: str) -> list[str]:
-    """The prepared dataset's completion marker(s) below its data root (see hfpl.data.layout)."""
-    return [f"{data_root(cfg, dataset)}/{path}" for path in DATASET_INPUTS.get(dataset, ())]
 
 
 def step_resources(cfg: WorkflowConfig, method: str, step: str) -> dict[str, int]:
     """``gpu``, ``mem_mb``, ``runtime`` (minutes) and ``threads`` with their defaults."""
-    defaults = {"gpu": 0, "mem_mb": 4000, "runtime": 60, "threads": 1}
-    return {**defaults, **cfg.methods[method]["steps"][step].get("resources", {})}
+    return {**DEFAULT_RESOURCES, **cfg.methods[method]["steps"][step].get("resources", {})}
 
 
-def step_spec(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
-    """Everything the runner needs for one job, JSON-serialisable (see :mod:`.runner`)."""
+def executor_options(cfg: WorkflowConfig, method: str, network: bool) -> dict[str, Any]:
+    """``make_executor`` options of a step of ``method``: the configured ones with the image
+    template filled with the method's ``image``; containers get no ``python`` option (the
+    image's interpreter is in the argv already), docker steps that need the network get the
+    ``bridge`` network."""
+    executor = cfg.settings["executor"]
+    kind = executor["kind"]
+    options = dict(executor[kind])
+    if IMAGE_OPTION in options:
+        image = cfg.methods[method].get("image", DEFAULT_IMAGE)
+        options[IMAGE_OPTION] = str(options[IMAGE_OPTION]).format(image=image)
+    if kind != "local":
+        options.pop("python", None)
+    if kind == "docker" and network:
+        options["network"] = "bridge"
+    return options
+
+
+def step_job(cfg: WorkflowConfig, run: Run, step: str) -> StepJob:
+    """Everything the runner needs for one step of one run (see :mod:`.runner`)."""
     spec = cfg.methods[run.method]["steps"][step]
     values = _values(cfg, run, step)
     repos = cfg.repos[run.method]
-    used = _templates(spec)
+    used = run_templates(spec)
     checkout_keys = sorted(templates.references(used, "checkout"))
     ro_paths = [values["checkout"][k] for k in checkout_keys]
     ro_paths += [values["data_root"], values["weights_dir"]]
     ro_paths += [values["step_dir"][s] for s in sorted(templates.references(used, "step_dir"))]
-    executor = cfg.settings["executor"]
-    return {
-        "dataset": run.dataset,
-        "method": run.method,
-        "variant": run.variant,
-        "seed": run.seed,
-        "step": step,
-        "argv": templates.render_argv(
-            spec["argv"] + ([templates.FLAGS] if _appends_flags(spec) else []),
-            values,
-            flags(cfg, run.method, run.variant, run.dataset),
+    argv = spec["argv"] + ([templates.FLAGS] if _appends_flags(spec) else [])
+    return StepJob(
+        dataset=run.dataset,
+        method=run.method,
+        variant=run.variant,
+        seed=run.seed,
+        step=step,
+        argv=tuple(
+            templates.render_argv(argv, values, flags(cfg, run.method, run.variant, run.dataset))
         ),
-        "cwd": templates.render(spec.get("cwd", "{run_dir}"), values),
-        "env": {k: templates.render(str(v), values) for k, v in spec.get("env", {}).items()},
-        "run_dir": values["run_dir"],
-        "outputs": [templates.render(o, values) for o in spec.get("outputs", [])],
-        "gpus": step_resources(cfg, run.method, step)["gpu"],
-        "network": bool(spec.get("network", False)),
-        "executor": {"kind": executor["kind"], "options": executor[executor["kind"]]},
-        "gpu_lock_dir": _abs(cfg.settings["gpu_lock_dir"]),
-        "checkouts": {k: _abs(checkout_marker(cfg, repos[k])) for k in checkout_keys},
-        "read_only": ro_paths,
-    }
+        cwd=templates.render(spec.get("cwd", "{run_dir}"), values),
+        env={k: templates.render(str(v), values) for k, v in spec.get("env", {}).items()},
+        run_dir=values["run_dir"],
+        outputs=tuple(templates.render(o, values) for o in spec.get("outputs", [])),
+        gpus=step_resources(cfg, run.method, step)["gpu"],
+        executor=cfg.settings["executor"]["kind"],
+        executor_options=executor_options(cfg, run.method, bool(spec.get("network", False))),
+        gpu_lock_dir=_abs(cfg.settings["gpu_lock_dir"]),
+        checkouts={k: _abs(checkout_marker(cfg, repos[k])) for k in checkout_keys},
+        read_only=tuple(ro_paths),
+    )
 
 
 def _appends_flags(spec: dict[str, Any]) -> bool:
@@ -233,7 +301,7 @@ def evaluation_argv(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -
         "--format",
         ev["format"],
         "--num-classes",
-        templates.render(str(ev.get("num_classes", 21)), values),
+        templates.render(str(ev["num_classes"]), values),
         "--quiet",
     ]
     if "bg_threshold" in ev:
@@ -264,4 +332,5 @@ def resolved(cfg: WorkflowConfig) -> dict[str, Any]:
         },
         "variants": cfg.variants,
         "runs": [vars(r) for r in cfg.runs],
+        "weights": cfg.weights,
     }

@@ -2,42 +2,27 @@
 
 Numbers are percent with one decimal, like the paper; ``mean_std`` prints ``mean±std``. A cell
 computed from fewer runs than the table's seed set gets the ``incomplete_mark`` (e.g. ``†``);
-a cell without runs prints ``–``. Every file is written to a temporary name and renamed, so an
-interrupted run never leaves a complete-looking table.
+a cell without runs prints ``–``. Every file is written to a temporary name and renamed
+(:func:`hfpl.io.building_file`), so an interrupted run never leaves a complete-looking table.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
 
+from hfpl.io import building_file, write_text_atomic
 from hfpl.workflow.aggregate import cell_stats, paper_value, seed_set
 
-__all__ = ["format_stat", "render_figure", "render_table", "write_atomic", "write_table"]
+__all__ = ["format_stat", "render_figure", "render_table", "write_table"]
 
 MISSING = "–"
 STAT_NAMES = {"mean_std": "mean±std"}
 METRIC_NAMES = {"J": "J", "F": "F", "JF": "J&F", "J_test": "test J"}
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file next to ``path``, then rename it to ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _num(x: float) -> str:
@@ -95,12 +80,13 @@ def write_table(summary: pd.DataFrame, spec: dict, paper: dict, mark: str, out: 
         f"{seeds} seed(s); std is the sample std (ddof=1) over seeds, as the paper's ±. "
         f"{mark}: fewer runs than seeds; {MISSING}: no run / no number."
     )
-    write_atomic(out / f"{name}.csv", lambda p: summary.to_csv(p, index=False))
+    with building_file(out / f"{name}.csv") as tmp:
+        summary.to_csv(tmp, index=False)
     printed = {"headers": "keys", "showindex": False, "disable_numparse": True}
     md = f"**{name}**: {note}\n\n" + tabulate(wide, tablefmt="pipe", **printed)
-    write_atomic(out / f"{name}.md", lambda p: p.write_text(md + "\n"))
+    write_text_atomic(out / f"{name}.md", md + "\n")
     tex = f"% {name}: {note}\n" + tabulate(wide, tablefmt="latex_booktabs", **printed) + "\n"
-    write_atomic(out / f"{name}.tex", lambda p: p.write_text(tex))
+    write_text_atomic(out / f"{name}.tex", tex)
 
 
 def _lookup(stats: pd.DataFrame, key: tuple) -> dict[str, float]:
@@ -128,7 +114,8 @@ def render_figure(
     if fig is None:
         return False
     fig.suptitle(spec["caption"], fontsize=8)
-    write_atomic(out / f"{name}.png", lambda p: fig.savefig(p, format="png", dpi=150))
+    with building_file(out / f"{name}.png") as tmp:
+        fig.savefig(tmp, format="png", dpi=150)
     plt.close(fig)
     return True
 

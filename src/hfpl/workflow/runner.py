@@ -1,9 +1,10 @@
-"""Run one step of one method x variant x seed, given its job spec and an executor.
+"""Run one step of one method x variant x seed, given its :class:`~hfpl.workflow.jobs.StepJob`
+and an executor.
 
-The spec (built by :func:`hfpl.workflow.plan.step_spec`, JSON) carries the rendered ``argv``,
-``cwd``, ``env``, ``run_dir``, expected ``outputs`` (relative to the run dir), ``gpus``,
-``checkouts`` (repo key -> checkout marker), ``read_only`` paths (bound read-only in
-containers), ``seed`` and the job's names. The runner:
+The job (built by :func:`hfpl.workflow.plan.step_job`) carries the rendered ``argv``, ``cwd``,
+``env``, ``run_dir``, expected ``outputs`` (relative to the run dir), ``gpus``, ``checkouts``
+(repo key -> checkout marker), ``read_only`` paths (bound read-only in containers), ``seed``
+and the job's names. The runner:
 
 1. empties the run dir (a rerun starts clean; the rule's log file is kept),
 2. takes ``gpus`` device ids from the lock-based allocator and sets ``CUDA_VISIBLE_DEVICES``
@@ -24,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from hfpl import __version__
-from hfpl.workflow import manifest
+from hfpl.io import write_json_atomic
+from hfpl.workflow import layout, manifest
 from hfpl.workflow.executors import Bind, Executor
-from hfpl.workflow.gpus import allocate_gpus
+from hfpl.workflow.gpus import allocate_gpus, cuda_visible_devices
+from hfpl.workflow.jobs import StepJob
 
 
 class StepError(RuntimeError):
@@ -58,43 +61,49 @@ def _probe(executor: Executor, python: str, tmp: Path, binds: list, env: dict) -
     return json.loads(out.read_text())
 
 
-def run_step(spec: dict[str, Any], executor: Executor, log: Path) -> dict[str, Any]:
-    """Run the job ``spec`` (see module doc); return the manifest written to the run dir.
+def run_step(job: StepJob, executor: Executor, log: Path) -> dict[str, Any]:
+    """Run ``job`` (see module doc); return the manifest written to the run dir.
 
     Paths are bound at the same location inside containers, so the argv needs no translation.
     """
-    run_dir, log = Path(spec["run_dir"]), Path(log)
-    job = f"{spec['method']}/{spec['variant']}/seed{spec['seed']}/{spec['step']}"
+    run_dir, log = Path(job.run_dir), Path(log)
     _clean(run_dir, keep=log)
     tmp = run_dir / ".tmp"
     tmp.mkdir()
-    binds = [Bind(Path(p), Path(p), True) for p in spec["read_only"]]
+    binds = [Bind(Path(p), Path(p), True) for p in job.read_only]
     binds.append(Bind(run_dir, run_dir, False))
-    repos = {key: json.loads(Path(m).read_text()) for key, m in spec["checkouts"].items()}
-    seed = str(spec["seed"])
-    with allocate_gpus(spec["gpus"], Path(spec["gpu_lock_dir"])) as gpu_ids:
+    repos = {key: json.loads(Path(m).read_text()) for key, m in job.checkouts.items()}
+    seed = str(job.seed)
+    argv = list(job.argv)
+    with allocate_gpus(job.gpus, Path(job.gpu_lock_dir)) as gpu_ids:
         env = {
-            **spec["env"],
-            "CUDA_VISIBLE_DEVICES": ",".join(map(str, gpu_ids)),
+            **job.env,
+            "CUDA_VISIBLE_DEVICES": cuda_visible_devices(gpu_ids),
             "TMPDIR": str(tmp),
             "PYTHONHASHSEED": seed,
             "HFPL_SEED": seed,
         }
-        environment = _probe(executor, spec["argv"][0], tmp, binds, env)
+        environment = _probe(executor, argv[0], tmp, binds, env)
         start, t0 = _now(), time.monotonic()
-        code = executor.run(
-            spec["argv"], cwd=Path(spec["cwd"]), env=env, binds=binds, log=log, gpus=spec["gpus"]
-        )
+        code = executor.run(argv, cwd=Path(job.cwd), env=env, binds=binds, log=log, gpus=job.gpus)
         end, duration = _now(), time.monotonic() - t0
     if code != 0:
-        raise StepError(f"step {job} failed with exit status {code}; see {log}")
-    missing = [o for o in spec["outputs"] if not (run_dir / o).exists()]
+        raise StepError(f"step {job.name} failed with exit status {code}; see {log}")
+    missing = [o for o in job.outputs if not (run_dir / o).exists()]
     if missing:
-        raise StepError(f"step {job} exited 0 but did not write {missing} in {run_dir}; see {log}")
+        raise StepError(
+            f"step {job.name} exited 0 but did not write {missing} in {run_dir}; see {log}"
+        )
     shutil.rmtree(tmp)
     data = {
-        **{k: spec[k] for k in ("dataset", "method", "variant", "seed", "step", "argv", "cwd")},
-        "env": spec["env"],
+        "dataset": job.dataset,
+        "method": job.method,
+        "variant": job.variant,
+        "seed": job.seed,
+        "step": job.step,
+        "argv": argv,
+        "cwd": job.cwd,
+        "env": dict(job.env),
         "repos": repos,
         "executor": executor.describe(),
         "environment": environment,
@@ -105,5 +114,5 @@ def run_step(spec: dict[str, Any], executor: Executor, log: Path) -> dict[str, A
         "exit_status": code,
         "hfpl_version": __version__,
     }
-    manifest.write_json_atomic(run_dir / "manifest.json", data)
+    write_json_atomic(run_dir / layout.MANIFEST, data, default=str)
     return data

@@ -11,20 +11,21 @@ from hfpl.workflow.aggregate import (
     collect_runs,
     load_paper,
     load_tables_config,
-    load_yaml,
     summarize,
 )
+from hfpl.workflow.schema import ConfigError, read_yaml
+from hfpl.workflow.variants import sweep_names
 
 
 def _configured_variants(path: Path) -> set[str] | None:
     """Variant names experiments.yaml defines: ``variants:`` keys plus the names its ``sweeps:``
-    generate (``name.format(value=v)`` for each value); None if it defines neither."""
-    experiments = load_yaml(path) or {}
+    generate (:func:`~hfpl.workflow.variants.sweep_names`); None if it defines neither."""
+    experiments = read_yaml(path) or {}
     if not isinstance(experiments, dict) or not {"variants", "sweeps"} & set(experiments):
         return None
     names = set(experiments.get("variants") or {})
     for sweep in (experiments.get("sweeps") or {}).values():
-        names |= {sweep["name"].format(value=v) for v in sweep["values"]}
+        names |= set(sweep_names(sweep))
     return names
 
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         paper = load_paper(args.paper)
         configured = _configured_variants(args.experiments)
         runs = collect_runs(args.runs)
-    except ResultsError as err:
+    except (ResultsError, ConfigError) as err:
         print(f"hfpl tables: {err}", file=sys.stderr)
         return 2
     print(f"hfpl tables: {len(runs)} metric values from {args.runs}")

@@ -1,7 +1,8 @@
 """Placeholders in a method's argv/cwd/env/input templates.
 
 A template is a plain ``str.format`` string over a fixed vocabulary (``config/methods/README.md``):
-``{python}``, ``{run_dir}``, ``{data_root}``, ``{weights_dir}``, ``{seed}``, ``{dataset}``,
+``{python}``, ``{run_dir}``, ``{data_root}``, ``{lists}`` (the method's list files,
+``{data_root}/lists/<method>``), ``{weights_dir}``, ``{seed}``, ``{dataset}``,
 ``{method}``, ``{variant}``, ``{step}``, ``{checkout[KEY]}``, ``{step_dir[STEP]}`` and
 ``{param[NAME]}`` (the method's ``variant_params`` for the run's variant); an argv item that is
 exactly ``{hfpl_flags}`` is replaced by the variant's flags (zero or more items).
@@ -21,6 +22,7 @@ SCALARS = frozenset(
         "python",
         "run_dir",
         "data_root",
+        "lists",
         "weights_dir",
         "seed",
         "dataset",

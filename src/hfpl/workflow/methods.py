@@ -1,0 +1,122 @@
+"""One method file (``config/methods/<m>.yaml``): read, validate, merge its smoke overrides.
+
+Besides the schema, a method's templates may use only known placeholders, existing repos,
+earlier steps and defined params; an evaluation's ``format`` must name a reader of
+:data:`hfpl.metrics.readers.READERS`; ``lists`` may only name datasets the method supports.
+Facts across methods (a weights file declared twice) are checked by :func:`shared_weights`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hfpl.workflow import templates
+from hfpl.workflow.params import step_templates
+from hfpl.workflow.schema import ConfigError, deep_merge, load_schema, read_yaml, validate
+
+DEFAULT_DATASETS = ("voc",)
+DEFAULT_IMAGE = "base"
+
+
+@dataclass(frozen=True)
+class MethodFile:
+    """A validated method document and what its file says beyond the steps.
+
+    ``doc``: the document without ``smoke:`` (its step overrides merged in smoke mode);
+    ``smoke_data``: the smallest smoke data its smoke steps run on (``{images, size}``, may be
+    empty).
+    """
+
+    path: Path
+    doc: dict[str, Any]
+    smoke_data: dict[str, int]
+
+
+def _check_steps(doc: dict[str, Any], path: Path) -> None:
+    """Templates use known placeholders, existing repos, only earlier steps and defined params."""
+    params = {n for values in doc.get("variant_params", {}).values() for n in values}
+    by_dataset = {n for values in doc.get("dataset_params", {}).values() for n in values}
+    if params & by_dataset:
+        raise ConfigError(
+            f"{path}: {sorted(params & by_dataset)} defined in both variant_params and "
+            "dataset_params; give each name in one of them"
+        )
+    params |= by_dataset
+    earlier: list[str] = []
+    for name, step in doc["steps"].items():
+        for key, template in step_templates(step):
+            for problem in templates.check(template, doc["repos"], earlier, params):
+                raise ConfigError(f"{path}: steps.{name}.{key}: {problem}")
+        for ev_name, ev in step.get("evaluations", {}).items():
+            if "bg_threshold" in ev and "sweep" in ev:
+                raise ConfigError(
+                    f"{path}: steps.{name}.evaluations.{ev_name}: give bg_threshold or sweep, "
+                    "not both"
+                )
+        earlier.append(name)
+
+
+def _check_formats(doc: dict[str, Any], path: Path) -> None:
+    """Every evaluation's ``format`` is a key of the evaluator's reader registry."""
+    formats = {
+        (name, ev_name): ev["format"]
+        for name, step in doc["steps"].items()
+        for ev_name, ev in step.get("evaluations", {}).items()
+    }
+    if not formats:
+        return
+    from hfpl.metrics.readers import READERS  # numpy + PIL: only for methods that evaluate
+
+    for (name, ev_name), fmt in formats.items():
+        if fmt not in READERS:
+            raise ConfigError(
+                f"{path}: steps.{name}.evaluations.{ev_name}.format: unknown format {fmt!r}; "
+                f"use one of {', '.join(sorted(READERS))}"
+            )
+
+
+def _check_lists(doc: dict[str, Any], path: Path) -> None:
+    datasets = doc.get("datasets", list(DEFAULT_DATASETS))
+    for dataset in doc.get("lists", {}):
+        if dataset not in datasets:
+            raise ConfigError(
+                f"{path}: lists.{dataset}: the method does not support {dataset!r} (datasets: "
+                f"{datasets}); add it to datasets or remove its lists"
+            )
+
+
+def load_method(path: Path, smoke: bool, schema_dir: Path) -> MethodFile:
+    """Read and validate one method file; with ``smoke``, merge its ``smoke.steps`` overrides."""
+    doc = read_yaml(path)
+    validate(doc, load_schema(schema_dir, "method"), path)
+    overrides = doc.pop("smoke", {})
+    unknown = set(overrides.get("steps", {})) - set(doc["steps"])
+    if unknown:
+        raise ConfigError(
+            f"{path}: smoke.steps: unknown step {sorted(unknown)} (steps: {list(doc['steps'])})"
+        )
+    if smoke:
+        doc = deep_merge(doc, {"steps": overrides.get("steps", {})})
+    _check_steps(doc, path)
+    _check_formats(doc, path)
+    _check_lists(doc, path)
+    return MethodFile(path, doc, dict(overrides.get("data", {})))
+
+
+def shared_weights(files: dict[str, MethodFile]) -> dict[str, dict[str, Any]]:
+    """weights file name -> its facts, over every method; a file two methods declare with
+    different facts is a :class:`ConfigError` naming both method files."""
+    facts: dict[str, dict[str, Any]] = {}
+    owner: dict[str, Path] = {}
+    for method in files.values():
+        for name, entry in method.doc.get("weights", {}).items():
+            if name in facts and facts[name] != entry:
+                raise ConfigError(
+                    f"{method.path}: weights.{name}: declared differently in {owner[name]}; "
+                    "give the same facts (smoke, checksum, urls, manual, loading) in both"
+                )
+            facts.setdefault(name, entry)
+            owner.setdefault(name, method.path)
+    return facts
