@@ -1,19 +1,48 @@
-# Developer entry points. `make test` is what CI runs (via .ci/run); `make smoke` is the quickstart.
+# Developer entry points. `make test` is the README's test command; `make ci-smoke MIRRORS=DIR`
+# is what CI runs (.ci/run: images, `make test` with the upstream tests and every row's smoke in
+# containers); `make smoke` is the quickstart.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 # torch 2.13.0 is the small CPU build (hfpl's core needs no torchvision)
 TORCH  ?= torch==2.13.0
+# extra pytest arguments of `make test`, e.g. PYTEST_ARGS='-m "not slow"'
+PYTEST_ARGS ?=
 
-# The environment the upstream steps run in (local executor): what containers/ install too.
-UPSTREAM_VENV  ?= .venv-upstream
-UPSTREAM_TORCH ?= torch==2.14.1 torchvision==0.29.1
+# The container layers (containers/<image>/, over containers/base) of the configured methods:
+# the `image:` key of every config/methods/*.yaml (default base: no layer).
+LAYERS ?= $(sort $(filter-out base,$(shell sed -n \
+  's/^image:[[:space:]]*["'\'']\{0,1\}\([A-Za-z0-9_.-]*\).*/\1/p' config/methods/*.yaml)))
+
+# The environment the upstream steps run in (local executor): the base image's recipe
+# (containers/base/install.sh) with this torch, plus the LAYERS' requirements.
+UPSTREAM_VENV ?= .venv-upstream
+UPSTREAM_TORCH_VERSION ?= 2.14.1
+UPSTREAM_TORCHVISION_VERSION ?= 0.29.1
 # where the upstream repositories are cloned from; a local mirror works, e.g.
 #   make smoke UPSTREAM_URL_TEMPLATE='/srv/mirrors/{owner}+{name}/repo'
 UPSTREAM_URL_TEMPLATE ?= https://github.com/{owner}/{name}.git
+# which smoke `make smoke` runs: profiles/smoke/$(SMOKE).yaml (seam: the SEAM row, 9 steps,
+# baseline and ISL/FSL x 2 seeds; seam-coco: SEAM on the synthetic COCO tree)
+SMOKE ?= seam
 SNAKEMAKE_ARGS ?=
 
-.PHONY: venv upstream-venv test smoke bench
+# `make images`: hfpl/base + hfpl/<layer> for every layer, tagged IMAGE_TAG. IMAGE_VARIANT gpu:
+# the CUDA base and cu124 torch of the Dockerfiles; cpu: registry-free (.ci/docker-up.sh's
+# debootstrap base, the upstream venv's torch from local wheels), what CI builds.
+IMAGE_VARIANT ?= gpu
+IMAGE_TAG ?= latest
+# `make ci-smoke`: the folder of upstream mirror tars (<owner>+<name>.tar)
+MIRRORS ?= ../shared/upstream-mirrors
+
+.PHONY: venv upstream-venv test smoke bench images ci-smoke
+
+ifneq ($(filter smoke,$(MAKECMDGOALS)),)
+ifeq ($(wildcard profiles/smoke/$(SMOKE).yaml),)
+$(error no profiles/smoke/$(SMOKE).yaml; choose SMOKE= one of: $(basename $(filter-out \
+  config.yaml overrides.yaml,$(notdir $(wildcard profiles/smoke/*.yaml)))))
+endif
+endif
 
 $(BIN)/hfpl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,15 +53,12 @@ $(BIN)/hfpl: pyproject.toml
 
 venv: $(BIN)/hfpl
 
-$(UPSTREAM_VENV)/bin/hfpl: pyproject.toml containers/seam/requirements.txt
-	$(PYTHON) -m venv $(UPSTREAM_VENV)
-	$(UPSTREAM_VENV)/bin/pip install -q --upgrade pip
-	$(UPSTREAM_VENV)/bin/pip install -q $(UPSTREAM_TORCH)
-	# pydensecrf 1.0rc3 does not build on Python 3.11 / Cython 3; pydensecrf2 imports as pydensecrf
-	$(UPSTREAM_VENV)/bin/pip install -q cython numpy
-	$(UPSTREAM_VENV)/bin/pip install -q --no-build-isolation pydensecrf2==1.1
-	$(UPSTREAM_VENV)/bin/pip install -q opencv-python-headless scipy pandas tqdm \
-	  -r containers/seam/requirements.txt
+$(UPSTREAM_VENV)/bin/hfpl: pyproject.toml containers/base/install.sh \
+    $(LAYERS:%=containers/%/requirements.txt)
+	PIP_QUIET=1 HFPL_VENV=$(abspath $(UPSTREAM_VENV)) HFPL_PYTHON=$(PYTHON) \
+	  TORCH_VERSION=$(UPSTREAM_TORCH_VERSION) TORCHVISION_VERSION=$(UPSTREAM_TORCHVISION_VERSION) \
+	  sh containers/base/install.sh python
+	$(if $(LAYERS),$(UPSTREAM_VENV)/bin/pip install -q $(LAYERS:%=-r containers/%/requirements.txt))
 	$(UPSTREAM_VENV)/bin/pip install -q -e '.[cli]'
 	touch $@
 
@@ -40,17 +66,25 @@ upstream-venv: $(UPSTREAM_VENV)/bin/hfpl
 
 test: venv
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# The SEAM row, all nine steps, baseline and ISL/FSL x 2 seeds, real upstream code on CPU.
-# --workflow-profile replaces profiles/default (a --profile would be applied on top of it);
-# --configfile and --config take every following word, so they come last.
+# One smoke profile on the real upstream code on CPU (default: the SEAM row, all nine steps,
+# baseline and ISL/FSL x 2 seeds). --workflow-profile replaces profiles/default (a --profile
+# would be applied on top of it); --configfile and --config take every following word, so they
+# come last.
 smoke: venv upstream-venv
 	$(BIN)/snakemake --cores 2 --workflow-profile profiles/smoke $(SNAKEMAKE_ARGS) \
-	  --configfile config/config.yaml profiles/smoke/overrides.yaml profiles/smoke/seam.yaml \
+	  --configfile config/config.yaml profiles/smoke/overrides.yaml profiles/smoke/$(SMOKE).yaml \
 	  --config 'upstream={url_template: "$(UPSTREAM_URL_TEMPLATE)"}' \
 	  'executor={local: {python: $(abspath $(UPSTREAM_VENV))/bin/python}}'
 	@echo "tables: results/tables/*.md"
+
+images:
+	containers/build.sh --variant $(IMAGE_VARIANT) --tag $(IMAGE_TAG) $(LAYERS)
+
+# What CI runs, from the mirrors of the upstream repositories (see .ci/run)
+ci-smoke:
+	.ci/run $(MIRRORS)
 
 bench: venv
 	$(BIN)/python benchmarks/bench_losses.py
