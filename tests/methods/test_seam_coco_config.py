@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_seam_config import ROOT, SCHEMAS, check_golden  # same folder, on sys.path
+from test_seam_config import ROOT, SCHEMAS, check_golden  # tests/methods is on pythonpath
 
 from hfpl.workflow import plan
 from hfpl.workflow.config import Run, deep_merge, load_workflow_config

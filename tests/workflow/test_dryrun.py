@@ -25,6 +25,8 @@ def test_paper_sized_dag_job_counts(tmp_path: Path) -> None:
         "evaluate": runs * len(fp.NINE_STEPS_EVALUATED),
         # every row pins the same two repos with the same patches: one checkout each, shared
         "checkout": 2,
+        # the (prepared) dataset is verified against its manifest before any step reads it
+        "verify_data_voc": 1,
         "resolved_config": 1,
         "tables": 1,
         "all": 1,

@@ -16,7 +16,7 @@ STEP = {
     "checkouts": {"A": "/c/a.json"}, "read_only": ["/data"],
 }  # fmt: skip
 CHECKOUT = {
-    "url": "https://example.org/a.git", "commit": "a" * 40, "patches": ["patches/a/0001.patch"],
+    "commit": "a" * 40, "patches": ["patches/a/0001.patch"],
     "sparse_exclude": ["/big"], "dest": "results/checkouts/a", "marker": "results/checkouts/a.json",
 }  # fmt: skip
 
@@ -27,7 +27,7 @@ def test_json_round_trip_is_exact_and_canonical(cls, fields) -> None:
     assert cls.from_json(job.to_json()) == job
     assert job.to_json() == cls(**dict(reversed(fields.items()))).to_json()  # key order free
     with pytest.raises(dataclasses.FrozenInstanceError):
-        job.url = "x"  # type: ignore[misc]
+        job.commit = "x"  # type: ignore[misc]
 
 
 def test_step_job_reads_by_attribute() -> None:

@@ -45,9 +45,10 @@ def test_step_waits_for_its_lists_and_named_weights_only(workdir: Path) -> None:
     method["weights"] = {"r50.pth": R50, "unused.pth": R50}
     cfg = _cfg(workdir, method)
     cams, labels = plan.step_inputs(cfg, RUN, "cams"), plan.step_inputs(cfg, RUN, "labels")
-    assert {f"data/{MARKER}", "data/lists/fixture", "data/weights/r50.pth"} <= set(cams)
+    stamp = plan.verified_stamp(cfg, "voc")  # after `hfpl data verify` of the dataset
+    assert {stamp, "data/lists/fixture", "data/weights/r50.pth"} <= set(cams)
     assert "data/weights/unused.pth" not in cams
-    assert f"data/{MARKER}" in labels and "data/lists/fixture" not in labels
+    assert stamp in labels and "data/lists/fixture" not in labels
     assert plan.manifest_path(cfg, RUN, "cams") in labels
     assert plan.lists_targets(cfg) == [("voc", "fixture")]
     argv = plan.step_job(cfg, RUN, "cams").argv
@@ -88,6 +89,8 @@ def test_evaluation_argv_and_checkout_job(workdir: Path) -> None:
     assert argv[-2:] == ["--out", plan.metrics_path(cfg, RUN, "labels", "pseudo_train")]
     repo = cfg.repos["fixture"]["CAM"]
     job = plan.checkout_job(cfg, repo.checkout_id)
-    assert (job.commit, job.url, job.dest) == (repo.commit, repo.url, plan.checkout_dir(cfg, repo))
+    assert (job.commit, job.dest) == (repo.commit, plan.checkout_dir(cfg, repo))
+    # the URL is provenance, not identity: it reaches the job through the environment
+    assert "url" not in job.to_json() and plan.checkout_urls(cfg)[job.dest] == repo.url
     assert job.patches == tuple(str(p) for p in repo.patches)
     assert job.sparse_exclude == ("/README.md",)

@@ -4,6 +4,7 @@ All logic lives in hfpl.workflow.{config,plan} (unit-tested); this file adapts i
 """
 
 import json
+import os
 import re
 import shlex
 import sys
@@ -11,15 +12,30 @@ from pathlib import Path
 
 from hfpl.workflow import layout, plan
 from hfpl.workflow.config import ConfigError, Run, load_workflow_config
+from hfpl.workflow.jobs import CHECKOUT_URLS_ENV
+from hfpl.workflow.lifeline import WORKFLOW_PID_ENV
+from hfpl.workflow.schema import deep_merge, typed_scalars
 
 # name the config files in messages (snakemake merges them, later ones win)
 CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
+# snakemake hands --config values over as strings (seeds='[0]' -> ['0']): type them as YAML
+COMMAND_LINE = typed_scalars(dict(workflow.config_settings.config))
+if COMMAND_LINE:
+    CONFIG_SOURCE += " + --config"
 try:
     CFG = load_workflow_config(
-        config, Path(workflow.basedir) / "workflow" / "schemas", source=CONFIG_SOURCE
+        deep_merge(config, COMMAND_LINE),
+        Path(workflow.basedir) / "workflow" / "schemas",
+        source=CONFIG_SOURCE,
     )
 except ConfigError as err:
     sys.exit(f"hfpl: configuration error: {err}")
+
+# handed to the jobs through the environment, not params (params are rerun triggers): where
+# checkouts are cloned from (a new URL template or a mirror re-runs nothing), and this
+# Snakemake's pid (a step dies with the Snakemake that started it: hfpl.workflow.lifeline)
+os.environ[CHECKOUT_URLS_ENV] = json.dumps(plan.checkout_urls(CFG))
+os.environ[WORKFLOW_PID_ENV] = str(os.getpid())
 
 # how rules call `hfpl`: with the Python that runs Snakemake, whatever PATH says (the CLI imports
 # only the chosen subcommand's room, so each of the many jobs starts fast)
@@ -79,7 +95,15 @@ def evaluation_args(wildcards):
     return shlex.join(argv)
 
 
-RESOLVED_CONFIG = json.dumps(plan.resolved(CFG), sort_keys=True, default=str)
+def resolved_config(wildcards):
+    """The resolved configuration (JSON) with the expected step identities; evaluated when
+    the rule is planned and again right before it runs, after the datasets it waits for
+    (verified_stamps()) exist."""
+    return json.dumps(plan.resolved(CFG), sort_keys=True, default=str)
+
+
+def verified_stamps():
+    return [plan.verified_stamp(CFG, d) for d in plan.datasets(CFG)]
 
 
 def final_targets():

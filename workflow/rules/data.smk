@@ -28,13 +28,39 @@ for dataset in plan.datasets(CFG):
         shell:
             "{params.hfpl} {params.args} > {log:q} 2>&1 || {{ tail -n 1 {log:q} >&2; exit 1; }}"
 
+    # every file of the dataset against its manifest (`hfpl data verify`, a full sha256
+    # pass) before anything reads it; the fingerprint (size + mtime of each listed file) is the
+    # rerun trigger: a truncated file stops the run here with one line, and a restored or
+    # re-prepared dataset is verified again and re-runs everything that read it
+    rule:
+        name:
+            f"verify_data_{dataset}"
+        input:
+            plan.dataset_marker(CFG, dataset),
+        output:
+            plan.verified_stamp(CFG, dataset),
+        log:
+            f"{RESULTS}/logs/verify-data-{dataset}.log",
+        localrule: True
+        conda:
+            ENV
+        params:
+            hfpl=HFPL,
+            root=lambda wildcards, dataset=dataset: plan.data_root(CFG, dataset),
+            fingerprint=lambda wildcards, dataset=dataset: plan.dataset_fingerprint(
+                CFG, dataset
+            ),
+        shell:
+            "{params.hfpl} data verify --root {params.root:q} > {log:q} 2>&1"
+            " || {{ tail -n 1 {log:q} >&2; exit 1; }}; echo {params.fingerprint} > {output:q}"
+
     # each method's list and class-label files on this dataset (its `lists:` entries, which
     # are the params: an edited entry regenerates the folder)
     rule:
         name:
             f"data_lists_{dataset}"
         input:
-            plan.dataset_marker(CFG, dataset),
+            plan.verified_stamp(CFG, dataset),
         output:
             directory(plan.lists_dir(CFG, dataset, "{method}")),
         log:

@@ -1,11 +1,12 @@
 """Pinned, patched, read-only checkouts of upstream repositories (GitPython).
 
 ``checkout()`` clones with ``--no-checkout`` into a temporary sibling folder
-(:func:`hfpl.io.building_dir`), applies the sparse
-excludes (partial upstream snapshots lack a few blobs; see ``docs/workflow.md``), checks out the
-pinned commit and verifies HEAD, applies the patch series in order with ``git apply``, removes
-write permission, renames the folder into place and only then writes the JSON marker that the
-workflow tracks. Any failure raises one :class:`CheckoutError` and leaves neither folder nor marker.
+(:func:`hfpl.io.building_dir`, so an existing tree is replaced only by a complete one), applies
+the sparse excludes (partial upstream snapshots lack a few blobs; see ``docs/workflow.md``),
+checks out the pinned commit and verifies HEAD, applies the patch series in order with
+``git apply``, removes write permission, renames the folder into place and only then writes the
+JSON marker that the workflow tracks. Any failure raises one :class:`CheckoutError` and leaves
+no marker, no temporary folder, and an earlier tree as it was.
 """
 
 from __future__ import annotations
@@ -137,11 +138,14 @@ def checkout(
     dest, marker = Path(dest), Path(marker)
     dest.parent.mkdir(parents=True, exist_ok=True)
     marker.unlink(missing_ok=True)
-    remove_tree(dest)  # a tree without its marker is a leftover of an interrupted run
     log_path = Path(log) if log else Path(os.devnull)
+    # the new tree is built beside the old one, which is replaced only once the new one is
+    # complete: a wrong URL, a missing commit or a broken patch leaves a good tree in place
     with building_dir(dest) as tmp, open(log_path, "a", encoding="utf-8") as fh:
         _build(url, commit, patches, tmp, sparse_exclude, fh)
         _chmod_tree(tmp, writable=False)  # the rename into place needs no write permission
+        if dest.exists():
+            _chmod_tree(dest, writable=True)  # so that building_dir can delete the old tree
     info = {
         "url": url,
         "commit": commit,

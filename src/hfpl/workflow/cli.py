@@ -1,11 +1,14 @@
 """``hfpl workflow ...``: the commands the Snakemake rules call, plus ``validate``.
 
-- ``hfpl workflow checkout --job JSON [--log FILE]``: a :class:`~hfpl.workflow.jobs.CheckoutJob`
-  (see :func:`hfpl.workflow.checkout.checkout`).
+- ``hfpl workflow checkout --job JSON [--url URL] [--log FILE]``: a
+  :class:`~hfpl.workflow.jobs.CheckoutJob` (see :func:`hfpl.workflow.checkout.checkout`); the
+  clone URL from ``--url`` or, in the workflow, from ``$HFPL_CHECKOUT_URLS`` (JSON dest -> URL,
+  set by ``workflow/rules/common.smk``: not a rerun trigger).
 - ``hfpl workflow run-step --job JSON --log FILE``: a :class:`~hfpl.workflow.jobs.StepJob`
   from :func:`hfpl.workflow.plan.step_job`.
-- ``hfpl workflow validate [--configfile FILE ...] [--schemas DIR]``: check the configuration
-  (later files override earlier ones, like Snakemake's ``--configfile``) and print the run count.
+- ``hfpl workflow validate [--configfile FILE ...] [--config KEY=VALUE ...] [--schemas DIR]``:
+  check the configuration (later files override earlier ones, then ``--config`` values, typed
+  like Snakemake's: YAML) and print the run count.
 
 Every failure (configuration, checkout, step, executor, a malformed job, too few GPUs) is one
 line on stderr (``hfpl workflow: error: ...``) and exit status 1.
@@ -14,26 +17,40 @@ line on stderr (``hfpl workflow: error: ...``) and exit status 1.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
 from hfpl.workflow.checkout import CheckoutError, checkout
 from hfpl.workflow.config import load_workflow_config
 from hfpl.workflow.executors import ExecutorError, make_executor
-from hfpl.workflow.jobs import CheckoutJob, StepJob
+from hfpl.workflow.jobs import CHECKOUT_URLS_ENV, CheckoutJob, StepJob
 from hfpl.workflow.runner import StepError, run_step
-from hfpl.workflow.schema import deep_merge, read_yaml
+from hfpl.workflow.schema import command_line_config, deep_merge, read_yaml
 
 # ValueError: configuration errors, malformed jobs (JSON, fields), bad executor options, a step
 # needing more GPUs than the machine has
 _ERRORS = (ValueError, CheckoutError, StepError, ExecutorError)
 
 
+def _checkout_url(job: CheckoutJob, url: str | None) -> str:
+    if url:
+        return url
+    urls = json.loads(os.environ.get(CHECKOUT_URLS_ENV) or "{}")
+    if job.dest not in urls:
+        raise ValueError(
+            f"no clone URL for {job.dest}: pass --url, or run it through snakemake (which sets "
+            f"${CHECKOUT_URLS_ENV} from upstream.url_template)"
+        )
+    return urls[job.dest]
+
+
 def _checkout(args: argparse.Namespace) -> int:
     job = CheckoutJob.from_json(args.job)
     checkout(
-        job.url, job.commit, [Path(p) for p in job.patches], Path(job.dest), Path(job.marker),
-        sparse_exclude=job.sparse_exclude, log=args.log,
+        _checkout_url(job, args.url), job.commit, [Path(p) for p in job.patches],
+        Path(job.dest), Path(job.marker), sparse_exclude=job.sparse_exclude, log=args.log,
     )  # fmt: skip
     return 0
 
@@ -49,7 +66,9 @@ def _validate(args: argparse.Namespace) -> int:
     args.configfile = args.configfile or ["config/config.yaml"]
     for path in args.configfile:
         config = deep_merge(config, read_yaml(Path(path)) or {})
-    cfg = load_workflow_config(config, Path(args.schemas), source=" + ".join(args.configfile))
+    config = deep_merge(config, command_line_config(args.config))
+    source = " + ".join(args.configfile + (["--config"] if args.config else []))
+    cfg = load_workflow_config(config, Path(args.schemas), source=source)
     steps = sum(len(cfg.methods[r.method]["steps"]) for r in cfg.runs)
     print(f"ok: {len(cfg.runs)} runs, {steps} steps, {len(cfg.methods)} methods")
     return 0
@@ -73,6 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("checkout", help="pinned, patched, read-only checkout of one repo")
     p.add_argument("--job", required=True, help="JSON of a CheckoutJob (hfpl.workflow.jobs)")
+    p.add_argument("--url", help=f"clone URL (default: from ${CHECKOUT_URLS_ENV})")
     p.add_argument("--log", type=Path, help="append git progress here")
     p.set_defaults(func=_guarded(_checkout))
 
@@ -84,9 +104,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="validate config.yaml, methods and experiments")
     p.add_argument(
         "--configfile",
-        action="append",
+        "--configfiles",
+        action="extend",
+        nargs="+",
         default=[],
+        metavar="FILE",
         help="config file(s), later ones override (default: config/config.yaml)",
+    )
+    p.add_argument(
+        "--config",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override top-level keys, values in YAML (like snakemake --config)",
     )
     p.add_argument("--schemas", default="workflow/schemas", help="folder of *.schema.yaml")
     p.set_defaults(func=_guarded(_validate))

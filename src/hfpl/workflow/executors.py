@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hfpl.io import sha256_file, write_text_atomic
+from hfpl.workflow.lifeline import child_dies_with_us
 
 __all__ = [
     "ApptainerExecutor",
@@ -129,9 +130,11 @@ def _run_process(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> 
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as fh:
         try:
+            # own process group (killed as a whole below), killed if this process dies
             proc = subprocess.Popen(
-                argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
+                argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=child_dies_with_us,
+            )  # fmt: skip
         except FileNotFoundError as err:
             raise ExecutorError(
                 f"cannot run {argv[0]!r}: {err.strerror}; install it or fix the step's argv"
@@ -141,10 +144,15 @@ def _run_process(argv: list[str], cwd: Path, env: dict[str, str], log: Path) -> 
             with _sigterm_exits():
                 _tee(iter(lambda: proc.stdout.read1(65536), b""), fh)
         except BaseException:
-            proc.kill()  # we were interrupted: do not leave the step running
+            # we were interrupted (SIGTERM, the workflow died): do not leave the step running
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise
-        return proc.wait()
+        code = proc.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # what the step left running in its group
+        return code
 
 
 # the folders on an interpreter's sys.path with their mtimes (the disk cache key below)

@@ -5,6 +5,11 @@
 completion marker. Keys:
 
 - ``dataset method variant seed step argv cwd env``: the job (the argv holds the variant's flags)
+- ``identity``: :attr:`hfpl.workflow.jobs.StepJob.identity` (sha256 of what makes the result;
+  the resolved config lists the identity the current configuration expects)
+- ``dataset_digest``: the digest of the dataset's ``hfpl-dataset.json`` the step ran on
+- ``outputs``: ``{relpath: [size, sha256]}`` of every declared output file (files inside a
+  declared folder); checked before a later step reads them
 - ``repos``: per repo key, the url, the verified commit and the sha256 of each applied patch
 - ``executor``: the executor's ``describe()`` (image digest, or ``local`` + pip freeze sha256)
 - ``environment``: python/hfpl/torch/torchvision/CUDA versions of the step's interpreter

@@ -8,6 +8,7 @@ Facts across methods (a weights file declared twice) are checked by :func:`share
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,14 @@ def _check_steps(doc: dict[str, Any], path: Path) -> None:
         for key, template in step_templates(step):
             for problem in templates.check(template, doc["repos"], earlier, params):
                 raise ConfigError(f"{path}: steps.{name}.{key}: {problem}")
+        if "did_work" in step:
+            try:
+                re.compile(step["did_work"]["log_regex"])
+            except re.error as err:
+                raise ConfigError(
+                    f"{path}: steps.{name}.did_work.log_regex: not a regular expression ({err}); "
+                    "fix it (Python re syntax)"
+                ) from None
         for ev_name, ev in step.get("evaluations", {}).items():
             if "bg_threshold" in ev and "sweep" in ev:
                 raise ConfigError(

@@ -6,7 +6,9 @@ the current directory, Snakemake's workdir) where a step will see them, relative
 The layout itself is :mod:`hfpl.workflow.layout`; the jobs are :mod:`hfpl.workflow.jobs`.
 
 Data: a dataset's root is ``data.roots[dataset]`` (smoke: ``{data.smoke.root}/{dataset}``); it
-is complete when its ``hfpl-dataset.json`` exists; a method's list files are
+is complete when its ``hfpl-dataset.json`` exists and checked against it (``hfpl data verify``)
+before any step reads it: the verification's stamp is what steps wait for; a method's list
+files are
 ``{data_root}/lists/{method}`` (``{lists}``); weights files are ``{weights_dir}/NAME`` (smoke:
 ``{data.smoke.root}/weights``, random-init stand-ins of each file's ``smoke`` architecture).
 """
@@ -14,12 +16,14 @@ is complete when its ``hfpl-dataset.json`` exists; a method's list files are
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any
 
 from hfpl.data.layout import MARKER
+from hfpl.data.manifest import fingerprint
 from hfpl.workflow import layout, templates
 from hfpl.workflow.config import IMAGE_OPTION, Repo, Run, WorkflowConfig
 from hfpl.workflow.jobs import CheckoutJob, StepJob
@@ -79,16 +83,23 @@ def checkouts(cfg: WorkflowConfig) -> dict[str, Repo]:
 
 
 def checkout_job(cfg: WorkflowConfig, checkout_id: str) -> CheckoutJob:
-    """The job of the checkout ``{owner}/{name}/{commit}-{tree_key}``."""
+    """The job of the checkout ``{owner}/{name}/{commit}-{tree_key}`` (no URL: see
+    :func:`checkout_urls`)."""
     repo = checkouts(cfg)[checkout_id]
     return CheckoutJob(
-        url=repo.url,
         commit=repo.commit,
         patches=tuple(str(p) for p in repo.patches),
         sparse_exclude=repo.sparse_exclude,
         dest=checkout_dir(cfg, repo),
         marker=checkout_marker(cfg, repo),
     )
+
+
+def checkout_urls(cfg: WorkflowConfig) -> dict[str, str]:
+    """Checkout dest -> clone URL (``upstream.url_template``): handed to the checkout jobs
+    through the environment (:data:`hfpl.workflow.jobs.CHECKOUT_URLS_ENV`), so that a new
+    template or a mirror re-runs nothing."""
+    return {checkout_dir(cfg, r): r.url for r in checkouts(cfg).values()}
 
 
 # ---- data ------------------------------------------------------------------------------------
@@ -125,6 +136,34 @@ def dataset_args(cfg: WorkflowConfig, dataset: str) -> list[str]:
     sizes = [str(smoke[k]) for k in ("images", "size", "seed")]
     return ["smoke-data", "--dataset", dataset, "--out", root, "--images", sizes[0],
             "--size", sizes[1], "--seed", sizes[2]]  # fmt: skip
+
+
+def verified_stamp(cfg: WorkflowConfig, dataset: str) -> str:
+    """Written by the ``verify_data_<dataset>`` rule once ``hfpl data verify`` passed; every
+    reader of the dataset waits for it (a changed dataset re-runs its readers)."""
+    return f"{cfg.settings['results_dir']}/data/{dataset}.verified"
+
+
+def dataset_fingerprint(cfg: WorkflowConfig, dataset: str) -> str:
+    """:func:`hfpl.data.manifest.fingerprint` of the dataset (the verification's rerun
+    trigger: it changes when any listed file's size or mtime does)."""
+    return fingerprint(data_root(cfg, dataset))
+
+
+def dataset_digest(cfg: WorkflowConfig, dataset: str) -> str:
+    """The ``digest`` of the dataset's manifest, ``""`` before it is prepared."""
+    path = Path(dataset_marker(cfg, dataset))
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return ""
+    return _manifest_digest(_abs(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _manifest_digest(path: str, mtime_ns: int, size: int) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return str(json.load(fh)["digest"])
 
 
 def lists_dir(cfg: WorkflowConfig, dataset: str, method: str) -> str:
@@ -206,9 +245,9 @@ def _values(cfg: WorkflowConfig, run: Run, step: str) -> dict[str, Any]:
 
 def step_inputs(cfg: WorkflowConfig, run: Run, step: str) -> list[str]:
     """Snakemake inputs of one step: checkout markers, earlier steps' manifests, the dataset's
-    marker, the method's lists folder (if the step uses ``{lists}``), every declared weights
-    file the step names, and the method's declared ``inputs`` (real data only: smoke data
-    appears with its marker)."""
+    verification stamp, the method's lists folder (if the step uses ``{lists}``), every
+    declared weights file the step names, and the method's declared ``inputs`` (real data
+    only: smoke data appears with its marker)."""
     spec = cfg.methods[run.method]["steps"][step]
     used = run_templates(spec)
     repos = cfg.repos[run.method]
@@ -216,7 +255,7 @@ def step_inputs(cfg: WorkflowConfig, run: Run, step: str) -> list[str]:
         checkout_marker(cfg, repos[k]) for k in sorted(templates.references(used, "checkout"))
     ]
     inputs += [manifest_path(cfg, run, s) for s in sorted(templates.references(used, "step_dir"))]
-    inputs.append(dataset_marker(cfg, run.dataset))
+    inputs.append(verified_stamp(cfg, run.dataset))
     if any(n == "lists" for t in used if t != templates.FLAGS for n, _ in templates.fields(t)):
         inputs.append(lists_dir(cfg, run.dataset, run.method))
     inputs += [f"{weights_dir(cfg)}/{name}" for name in step_weights(cfg, run.method, step)]
@@ -281,7 +320,19 @@ def step_job(cfg: WorkflowConfig, run: Run, step: str) -> StepJob:
         gpu_lock_dir=_abs(cfg.settings["gpu_lock_dir"]),
         checkouts={k: _abs(checkout_marker(cfg, repos[k])) for k in checkout_keys},
         read_only=tuple(ro_paths),
+        dataset_digest=dataset_digest(cfg, run.dataset),
+        reads={s: values["step_dir"][s] for s in sorted(templates.references(used, "step_dir"))},
+        did_work=spec.get("did_work", {}),
+        weights={name: _weights_digest(cfg, name) for name in step_weights(cfg, run.method, step)},
     )
+
+
+def _weights_digest(cfg: WorkflowConfig, name: str) -> str:
+    """sha256 of a weights file's declared facts (checksums, smoke architecture; with smoke
+    data also the stand-in's seed): what the file is, without reading it."""
+    smoke = _smoke(cfg)
+    facts = {"facts": cfg.weights[name], "smoke_seed": smoke["seed"] if smoke else None}
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
 
 
 def _appends_flags(spec: dict[str, Any]) -> bool:
@@ -321,16 +372,34 @@ def targets(cfg: WorkflowConfig) -> list[str]:
     return out
 
 
+def identities(cfg: WorkflowConfig) -> list[dict[str, Any]]:
+    """``{dataset, method, variant, seed, step, identity}`` of every expected step: the
+    :attr:`~hfpl.workflow.jobs.StepJob.identity` the current configuration (and prepared
+    dataset) gives it; a ``manifest.json`` with another ``identity`` is stale."""
+    return [
+        {**vars(run), "step": step, "identity": step_job(cfg, run, step).identity}
+        for run in cfg.runs
+        for step in cfg.methods[run.method]["steps"]
+    ]
+
+
+def _repo_identity(repo: Repo) -> dict[str, Any]:
+    facts = {k: v for k, v in vars(repo).items() if k != "url"}
+    return {**facts, "patches": [str(p) for p in repo.patches]}
+
+
 def resolved(cfg: WorkflowConfig) -> dict[str, Any]:
-    """The whole validated configuration as JSON-serialisable data (for ``hfpl tables``)."""
+    """The whole validated configuration as JSON-serialisable data (for ``hfpl tables``), with
+    the expected :func:`identities`. Where checkouts are cloned from (``upstream``, each repo's
+    URL) is left out: provenance, not identity (a mirror re-runs nothing)."""
     return {
-        "settings": cfg.settings,
+        "settings": {k: v for k, v in cfg.settings.items() if k != "upstream"},
         "methods": cfg.methods,
         "repos": {
-            m: {k: {**vars(r), "patches": [str(p) for p in r.patches]} for k, r in repos.items()}
-            for m, repos in cfg.repos.items()
+            m: {k: _repo_identity(r) for k, r in repos.items()} for m, repos in cfg.repos.items()
         },
         "variants": cfg.variants,
         "runs": [vars(r) for r in cfg.runs],
         "weights": cfg.weights,
+        "identities": identities(cfg),
     }

@@ -47,6 +47,43 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
     return out
 
 
+def typed_scalars(value: Any) -> Any:
+    """``value`` with every string that YAML reads as a number or boolean converted (``"3"`` ->
+    3, ``"true"`` -> True, ``"0.5"`` -> 0.5), in lists and mappings too.
+
+    Snakemake hands ``--config`` values over as strings (``seeds='[0]'`` arrives as ``['0']``),
+    which the schema would refuse; other strings (paths, templates) stay as they are.
+    """
+    if isinstance(value, Mapping):
+        return {k: typed_scalars(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed_scalars(v) for v in value]
+    if isinstance(value, str):
+        try:
+            parsed = yaml.load(value, Loader=_LOADER)
+        except yaml.YAMLError:
+            return value
+        return parsed if isinstance(parsed, (bool, int, float)) else value
+    return value
+
+
+def command_line_config(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` items (``snakemake --config`` syntax) as a config mapping: VALUE is YAML
+    (``seeds='[0, 1]'``, ``data='{smoke: {images: 12}}'``), a malformed item a
+    :class:`ConfigError`."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--config {item!r}: not KEY=VALUE; write e.g. seeds='[0]'")
+        try:
+            value = yaml.load(text, Loader=yaml.BaseLoader)
+        except yaml.YAMLError:
+            value = text
+        out[key] = typed_scalars(text if value is None else value)
+    return out
+
+
 def load_schema(schema_dir: Path, name: str) -> dict[str, Any]:
     """``schema_dir/<name>.schema.yaml``."""
     return read_yaml(Path(schema_dir) / f"{name}.schema.yaml")
@@ -71,6 +108,12 @@ def _explain(err: jsonschema.ValidationError) -> str:
         return f"{where}: missing key {', '.join(map(repr, missing))}; add it"
     if err.validator == "pattern" and list(err.absolute_path)[-1:] == ["commit"]:
         return f"{where}: {err.instance!r} is not a full 40-hex commit SHA; pin the exact commit"
+    if err.validator == "minimum":
+        least = err.validator_value
+        return f"{where}: {err.instance!r} is less than {least}; use {least} or more"
+    if err.validator == "type" and isinstance(err.instance, str):
+        return (f"{where}: {err.instance!r} is not of type {err.validator_value!r}; write the "
+                "value as YAML (e.g. seeds: [0], images: 12)")  # fmt: skip
     if err.validator == "propertyNames":
         return f"{where}: bad name {err.instance!r}: {err.message}"
     return f"{where}: {err.message}"
