@@ -222,7 +222,11 @@ def test_row_variants_have_the_paper_flags() -> None:
         assert flags[f"isl_lambda_{lam}"] == {**isl, "--hfpl-isl-weight": lam}
         assert flags[f"isl_lambda_{lam}_fsl"] == {**isl, **fsl, "--hfpl-isl-weight": lam}
     # SEAM's FSL gating is the add-on patch's default (min-max, SEAM's max_norm): no variant
-    # overrides it
-    assert not any("--hfpl-fsl-gating" in f for f in flags.values())
+    # overrides it but Sec. 5.5's ablation, g on the posterior b
+    gated = {name for name, f in flags.items() if "--hfpl-fsl-gating" in f}
+    assert gated == {"fsl_gating_b"}
+    assert flags["fsl_gating_b"] == {
+        **fsl, "--hfpl-posterior": "binomial", "--hfpl-fsl-gating": "binomial"
+    }  # fmt: skip
     patch = (ROOT / "patches" / "SEAM" / "0004-hfpl.patch").read_text()
     assert "+    parser.set_defaults(hfpl_fsl_gating='minmax')" in patch

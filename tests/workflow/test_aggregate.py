@@ -145,7 +145,9 @@ def test_tables_cli_writes_csv_md_tex_with_marks_and_paper(runs, config_files, t
         ]
     )  # fmt: skip
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["table1.csv", "table1.md", "table1.tex"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "table1.csv", "table1.html", "table1.md", "table1.tex"
+    ]  # fmt: skip
     csv = pd.read_csv(out / "table1.csv")
     assert len(csv) == 2 * 2 * 2  # rows × variants × metrics
     md = (out / "table1.md").read_text()
@@ -238,7 +240,7 @@ def test_failed_table_write_leaves_no_table(runs, config_files, tmp_path, monkey
     cfg = load_tables_config(config_files / "tables.yaml")
     summary = summarize(collect_runs(runs), cfg, "table1", {})
     with pytest.raises(RuntimeError):
-        report.write_table(summary, cfg["tables"]["table1"], {}, "†", tmp_path / "t")
+        report.write_table(summary, cfg["tables"]["table1"], {}, cfg, tmp_path / "t")
     assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["table1.csv"]
 
 
@@ -266,9 +268,192 @@ def test_real_config_tables_and_figures(tmp_path):
     assert code == 0
     cfg = load_tables_config(REPO / "config/tables.yaml")
     assert sorted(p.name for p in out.glob("*.md")) == sorted(f"{t}.md" for t in cfg["tables"])
-    assert sorted(p.name for p in figs.iterdir()) == ["fig1.png", "fig6.png"]  # fig7: no runs
+    assert sorted(p.name for p in figs.iterdir()) == ["fig1.png", "fig6.png"]  # fig7: no study
     assert (figs / "fig1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table2 = (out / "table2.md").read_text()
     assert "| 63.5±0.7 " in table2 and "| 63.9±0.5 " in table2  # ours (2 seeds) and the paper's
     assert "| 65.4 " in table2  # paper-only test J
     load_paper(REPO / "config/paper.yaml")
+
+
+# ---- issue 16: deviation flags, final protocol, stale runs, Table 7, smoke captions ----------
+
+
+@pytest.mark.parametrize(
+    "mean,std,n,paper,status,flag",
+    [
+        (55.0, 0.3, 5, {"mean": 55.5, "std": 0.4}, "reproduced", ""),  # 0.5 <= 2 x 0.4
+        (54.0, 0.3, 5, {"mean": 55.0, "std": 0.4}, "deviating", "deviates"),  # 1.0 > 0.8
+        (54.0, 0.6, 5, {"mean": 55.0, "std": 0.4}, "reproduced", ""),  # 1.0 <= 2 x 0.6 (ours)
+        (63.0, float("nan"), 1, {"mean": 64.5}, "deviating", "deviates; 1/5 seeds"),  # > 1 point
+        (64.0, float("nan"), 2, {"mean": 64.5}, "reproduced", "2/5 seeds"),
+        (64.0, 0.1, 5, {}, "no paper number", ""),
+        (float("nan"), float("nan"), 0, {"mean": 64.5}, "not run", ""),
+    ],
+)
+def test_deviation_flags(mean, std, n, paper, status, flag):
+    from hfpl.workflow.aggregate import deviation
+
+    delta, got_status, got_flag = deviation(mean, std, n, 5, paper)
+    assert (got_status, got_flag) == (status, flag)
+    if status in ("reproduced", "deviating"):
+        assert delta == pytest.approx(mean - paper["mean"])
+
+
+def _resolved(tmp_path, identities, methods=None, smoke=False) -> Path:
+    entries = [
+        {"dataset": "voc", "method": m, "variant": v, "seed": s, "step": st, "identity": i}
+        for (m, v, s, st), i in identities.items()
+    ]
+    data = {"identities": entries, "methods": methods or {},
+            "settings": {"smoke": smoke, "data": {"smoke": {"generate": smoke}}}}  # fmt: skip
+    path = tmp_path / "config.resolved.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _manifest(runs, method, variant, seed, step, **fields):
+    path = runs / "voc" / method / variant / f"seed{seed}" / step / "manifest.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"exit_status": 0, **fields}))
+
+
+def test_stale_runs_are_reported_never_averaged(tmp_path):
+    """A step counts only if its identity is the expected one and so are the steps it reads."""
+    from hfpl.workflow.freshness import load_expected
+
+    runs = tmp_path / "runs"
+    methods = {"m": {"steps": {"cam": {"argv": ["x"]},
+                               "seg": {"argv": ["y", "{step_dir[cam]}/out"]}}}}  # fmt: skip
+    expected = {}
+    for seed, (cam_id, seg_id) in enumerate([("c0", "s0"), ("old", "s1"), ("c2", "s2")]):
+        expected[("m", "b", seed, "cam")] = f"c{seed}"
+        expected[("m", "b", seed, "seg")] = f"s{seed}"
+        write_run(runs, "m", "b", seed, "e", 50.0 + seed, step="seg")
+        _manifest(runs, "m", "b", seed, "cam", identity=cam_id)
+        _manifest(runs, "m", "b", seed, "seg", identity=seg_id)
+    write_run(runs, "m", "b", 3, "e", 99.0, step="seg")  # seed 3: not in the configured grid
+    write_run(runs, "m", "other", 0, "e", 99.0, step="seg")  # neither is this variant
+    frame = collect_runs(runs, load_expected(_resolved(tmp_path, expected, methods)))
+    current = frame[frame.current & (frame.metric == "J")]
+    assert sorted(current.seed) == [0, 2]  # seed 1's cam ran with another configuration
+    reasons = dict(zip(frame.manifest.str.split("/runs/").str[1], frame.reason, strict=True))
+    assert reasons["voc/m/b/seed1/seg/manifest.json"] == "reads step cam, which is stale"
+    assert reasons["voc/m/b/seed3/seg/manifest.json"] == "not in the configured grid"
+    assert reasons["voc/m/other/seed0/seg/manifest.json"] == "not in the configured grid"
+    # a manifest of before identities existed
+    _manifest(runs, "m", "b", 2, "cam")
+    frame = collect_runs(runs, load_expected(_resolved(tmp_path, expected, methods)))
+    assert sorted(frame[frame.current & (frame.metric == "J")].seed) == [0]
+    assert "voc/m/b/seed2/seg/manifest.json" in set(frame.manifest.str.split("/runs/").str[1])
+
+
+def test_bad_resolved_config_is_one_line(runs, config_files, tmp_path, capsys):
+    bad = tmp_path / "resolved.json"
+    bad.write_text(json.dumps({"settings": {}}))
+    args = _cli_args(runs, config_files)
+    assert main([*args, "--resolved", str(bad), "--out", str(tmp_path / "t")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "no 'identities' list" in err and "resolved_config" in err and "\n" not in err
+    assert not (tmp_path / "t").exists()
+
+
+SEAM_METHOD = {
+    "final_protocol": {"final_val": "final_val_crf"},
+    "steps": {
+        "test_final": {"argv": ["t"], "evaluations": {"final_val": {}}},
+        "test_final_crf": {"argv": ["t"], "evaluations": {"final_val_crf": {}}},
+    },
+}
+
+
+def _real_config_run(tmp_path, *, smoke=False, methods=None, study=None, extra=()):
+    """hfpl tables over config/tables.yaml + paper.yaml on SEAM finals (two seeds)."""
+    runs = tmp_path / "runs"
+    identities = {}
+    for seed in range(2):
+        for variant, j in (("baseline", 63.0), ("isl_fsl", 66.5)):
+            write_run(runs, "seam", variant, seed, "final_val", j - 2 + seed, step="test_final")
+            write_run(runs, "seam", variant, seed, "final_val_crf", j + seed,
+                      step="test_final_crf")  # fmt: skip
+            for step in ("test_final", "test_final_crf"):
+                identities[("seam", variant, seed, step)] = "x"
+                _manifest(runs, "seam", variant, seed, step, identity="x")
+    resolved = _resolved(tmp_path, identities, methods or {"seam": SEAM_METHOD}, smoke)
+    (tmp_path / "experiments.yaml").write_text("{}\n")
+    out, figs = tmp_path / "tables", tmp_path / "figures"
+    args = ["tables", "--runs", str(runs), "--experiments", str(tmp_path / "experiments.yaml"),
+            "--tables", str(REPO / "config/tables.yaml"),
+            "--paper", str(REPO / "config/paper.yaml"),
+            "--resolved", str(resolved), "--out", str(out), "--figures", str(figs),
+            "--reproduction", str(tmp_path / "REPRODUCTION.md"), *extra]  # fmt: skip
+    if study:
+        args += ["--study", str(study)]
+    assert main(args) == 0
+    return out, figs
+
+
+def test_finals_read_the_methods_protocol_with_no_crf_beside(tmp_path):
+    out, _ = _real_config_run(tmp_path)
+    csv = pd.read_csv(out / "table2.csv")
+    seam = csv[(csv.row == "seam_r38") & (csv.variant == "baseline") & (csv.metric == "J")].iloc[0]
+    assert seam.evaluation == "final_val_crf" and seam.beside_evaluation == "final_val"
+    assert seam["mean"] == pytest.approx(63.5) and seam.beside_mean == pytest.approx(61.5)
+    assert seam.status == "reproduced" and seam.delta == pytest.approx(63.5 - 63.9)
+    assert {"delta", "status", "flag"} <= set(csv.columns)
+    md = (out / "table2.md").read_text()
+    assert "J (final_val)" in md and "61.5±0.7" in md and "Δ J" in md
+    assert "the methods' own final protocol; final_val shown beside" in md
+    assert "seeds run: 2 of 5 configured (0, 1)" in md
+    assert "SMOKE" not in md
+    reproduction = (tmp_path / "REPRODUCTION.md").read_text()
+    assert "### table2" in reproduction and "test_final_crf/manifest.json" in reproduction
+    assert "## Where a row diverged" in reproduction
+
+
+def test_unknown_final_protocol_evaluation_is_one_line(tmp_path, capsys):
+    bad = {**SEAM_METHOD, "final_protocol": {"final_val": "final_val_crff"}}
+    with pytest.raises(AssertionError):
+        _real_config_run(tmp_path, methods={"seam": bad})
+    err = capsys.readouterr().err
+    assert "final_protocol: 'final_val_crff' is not an evaluation of the method" in err
+
+
+def test_table7_prints_the_paper_rows_and_dashes(tmp_path):
+    out, _ = _real_config_run(tmp_path)
+    lines = (out / "table7.md").read_text().splitlines()
+    ccnn = next(ln for ln in lines if ln.startswith("| CCNN [36]"))
+    assert "| 35.3 " in ccnn and "| 35.6 " in ccnn
+    assert [c.strip() for c in ccnn.split("|")][-2] == "-"  # reproduced test: not run by the paper
+    assert sum(ln.startswith("| ") and "[" in ln.split("|")[1] for ln in lines) == 21
+    seam = [ln for ln in lines if ln.startswith("| SEAM ")]
+    base = next(ln for ln in seam if "| baseline " in ln)
+    isl = next(ln for ln in seam if "| isl_fsl " in ln)
+    assert "| 64.5 " in base and "| 65.7 " in base  # reported val / test on the baseline line
+    cells = [c.strip() for c in isl.split("|")]
+    assert cells[-4:-2] == ["-", "-"] and cells[-2] == "67.6"  # "-" as the paper; our test J
+
+
+def test_smoke_runs_say_so_in_captions_and_titles(tmp_path):
+    out, figs = _real_config_run(tmp_path, smoke=True)
+    for name in ("table2", "table7"):
+        assert (
+            "SMOKE (synthetic data, random weights): not a reproduction"
+            in (out / f"{name}.md").read_text()
+        )
+    assert "SMOKE" in (tmp_path / "REPRODUCTION.md").read_text()
+    from hfpl.workflow.figures import figure_title
+
+    title = figure_title({"caption": "C"}, [{"seeds_run": "0,1", "smoke": True}], 5)
+    assert title.startswith("SMOKE") and "means over 2 of 5 configured seed(s)" in title
+    assert (figs / "fig1.png").exists()
+
+
+def test_study_points_draw_fig7(tmp_path):
+    study = tmp_path / "study.json"
+    records = [{"variant": f"fsl_mu_{m}", "seed": 0, "J": 50 + m, "F": 40.0, "JF": 45 + m / 2}
+               for m in (1.0, 2.5, 4.0)]  # fmt: skip
+    study.write_text(json.dumps({"dataset": "voc", "method": "gaussian_cams", "smoke": True,
+                                 "evaluation": "fsl_gaussian", "records": records}))  # fmt: skip
+    _, figs = _real_config_run(tmp_path, study=study)
+    assert (figs / "fig7.png").read_bytes()[:4] == b"\x89PNG"

@@ -86,7 +86,7 @@ def test_tables_match_the_metrics(project: Path) -> None:
     """`hfpl tables` (the final rule) = mean/std (ddof=1)/max/n over seeds of the metric JSONs."""
     spec = yaml.safe_load((project / "fixture/tables.yaml").read_text())
     assert set(_tables(project)) == {
-        f"{name}.{ext}" for name in spec["tables"] for ext in ("csv", "md", "tex")
+        f"{name}.{ext}" for name in spec["tables"] for ext in ("csv", "md", "tex", "html")
     }
     assert (project / "results/figures/fixture_arrows.png").stat().st_size > 0
     for name, table in spec["tables"].items():
@@ -120,7 +120,7 @@ def test_snakemake_report_holds_tables_and_figures(project: Path) -> None:
     done = fixture_project.snakemake(project, "--report", "results/report.html")
     assert done.returncode == 0, done.stderr[-3000:]
     output = done.stdout + done.stderr
-    for name in ("fixture_cams.csv", "fixture_labels.csv", "fixture_arrows.png"):
+    for name in ("fixture_cams.html", "fixture_labels.html", "fixture_arrows.png"):
         assert f"Adding {name}" in output
     assert (project / "results/report.html").stat().st_size > 0
 

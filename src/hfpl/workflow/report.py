@@ -1,28 +1,42 @@
-"""Rendering: summaries -> ``results/tables/<table>.{csv,md,tex}`` and ``results/figures/*.png``.
+"""Tables: summaries -> ``results/tables/<table>.{csv,md,tex,html}``.
 
 Numbers are percent with one decimal, like the paper; ``mean_std`` prints ``mean±std``. A cell
-computed from fewer runs than the table's seed set gets the ``incomplete_mark`` (e.g. ``†``);
-a cell without runs prints ``–``. Every file is written to a temporary name and renamed
+computed from fewer runs than the table's seed set gets the ``incomplete_mark`` (``†``), one
+that deviates from the paper (:func:`hfpl.workflow.aggregate.deviation`) the
+``deviation_mark`` (``⚠``) and its difference in the ``Δ`` column; a cell without runs prints
+``–``, a number the paper does not print ``-``. The caption says how many seeds ran, what the
+cells read, how many cells reproduce / deviate / did not run, and ``SMOKE ...`` when any run
+was a smoke run. Every file is written to a temporary name and renamed
 (:func:`hfpl.io.building_file`), so an interrupted run never leaves a complete-looking table.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from tabulate import tabulate
 
 from hfpl.io import building_file, write_text_atomic
-from hfpl.workflow.aggregate import cell_stats, paper_value, seed_set
+from hfpl.workflow.aggregate import counts, paper_value
 
-__all__ = ["format_stat", "render_figure", "render_table", "write_table"]
+__all__ = ["SMOKE_NOTE", "caption_note", "format_stat", "render_table", "write_table"]
 
-MISSING = "–"
+MISSING = "–"  # no run of ours
+NOT_PRINTED = "-"  # the paper prints "-"
+SMOKE_NOTE = "SMOKE (synthetic data, random weights): not a reproduction"
 STAT_NAMES = {"mean_std": "mean±std"}
 METRIC_NAMES = {"J": "J", "F": "F", "JF": "J&F", "J_test": "test J"}
+DEFAULT_MARKS = {"incomplete_mark": "†", "deviation_mark": "⚠"}
+HTML_STYLE = (
+    "body{font-family:sans-serif;font-size:13px;margin:12px}"
+    "table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:2px 6px;"
+    "text-align:right}th{background:#eee}td:first-child,td:nth-child(2),td:nth-child(3)"
+    "{text-align:left}td.dev{background:#fdd}td.inc{background:#ffe9b3}td.paper{color:#555}"
+    ".smoke{color:#b00;font-weight:bold}"
+)
 
 
 def _num(x: float) -> str:
@@ -39,47 +53,152 @@ def format_stat(values: dict[str, float], stat: str) -> str:
     return _num(values.get(stat, math.nan))
 
 
-def render_table(summary: pd.DataFrame, spec: dict, paper: dict, mark: str) -> pd.DataFrame:
+def marks(cfg: dict) -> dict[str, str]:
+    """The incomplete and deviation marks of ``config/tables.yaml`` (with their defaults)."""
+    return {k: cfg.get(k, v) for k, v in DEFAULT_MARKS.items()}
+
+
+def _mark_of(cell: pd.Series, mark: dict[str, str], stat: str) -> str:
+    """† on every statistic of a cell with fewer runs than seeds; ⚠ on the compared mean."""
+    text = ""
+    if 0 < cell["n"] < cell["n_expected"]:
+        text += mark["incomplete_mark"]
+    if cell["status"] == "deviating" and stat in ("mean", "mean_std"):
+        text += mark["deviation_mark"]
+    return text
+
+
+def _paper_only_line(row_cfg: dict, spec: dict, paper: dict, paper_table: str, row: str) -> dict:
+    line = {"Method": row_cfg["label"], "Backb.": row_cfg.get("backbone", ""), "Variant": ""}
+    for extra in spec.get("paper_extra", []):
+        # only the columns of a fixed variant (e.g. `reported`): the others are the paper's
+        # numbers of a variant it did not run for this method ("-")
+        ref = {}
+        if "variant" in extra:
+            ref = paper_value(paper, paper_table, row, extra["variant"], extra["metric"])
+        line[f"{extra['label']} (paper)"] = format_stat(ref, "mean") if ref else NOT_PRINTED
+    return line
+
+
+def render_table(summary: pd.DataFrame, spec: dict, paper: dict, cfg: dict) -> pd.DataFrame:
     """The wide, printable table: one line per (row, variant); ours beside the paper's.
 
-    ``summary`` is :func:`hfpl.workflow.aggregate.summarize`'s frame for the table ``spec``.
+    ``summary`` is :func:`hfpl.workflow.aggregate.summarize`'s frame for the table ``spec``;
+    ``cfg`` the tables config (marks, and the rows of ``paper_rows``: the paper's lines of
+    methods we do not run, first, with their paper-only columns).
     """
+    mark = marks(cfg)
     lines = []
     paper_table = spec.get("paper", summary["table"].iloc[0])
+    paper_only = [
+        _paper_only_line(cfg["rows"][row], spec, paper, paper_table, row)
+        for row in spec.get("paper_rows", [])
+    ]
     for (row, variant), cells in summary.groupby(["row", "variant"], sort=False):
         first = cells.iloc[0]
         line = {"Method": first["label"], "Backb.": first["backbone"], "Variant": variant}
         for _, cell in cells.iterrows():
             ours = {k: cell[k] for k in ("mean", "std", "max", "n")}
             ref = {k: cell[f"paper_{k}"] for k in ("mean", "std", "max")}
+            ref = {k: v for k, v in ref.items() if not math.isnan(v)}
             metric = METRIC_NAMES.get(cell["metric"], cell["metric"])
             for stat in spec["statistics"]:
                 text = format_stat(ours, stat)
-                if stat != "n" and 0 < cell["n"] < cell["n_expected"]:
-                    text += mark
+                if stat != "n":
+                    text += _mark_of(cell, mark, stat)
                 header = f"{metric} {STAT_NAMES.get(stat, stat)}"
                 line[header] = text
                 if stat != "n":
                     line[f"{header} (paper)"] = format_stat(ref, stat)
+            if not math.isnan(cell["paper_mean"]):
+                line[f"Δ {metric}"] = (
+                    MISSING if math.isnan(cell["delta"]) else f"{cell['delta']:+.1f}"
+                )
+            if cell["beside_evaluation"]:
+                beside = {"mean": cell["beside_mean"], "std": cell["beside_std"]}
+                line[f"{metric} ({cell['beside_evaluation']})"] = format_stat(beside, "mean_std")
         for extra in spec.get("paper_extra", []):
+            header = f"{extra['label']} (paper)"
+            if variant not in extra.get("variants", [variant]):
+                line[header] = NOT_PRINTED  # the paper prints "-" on this line
+                continue
             ref = paper_value(
                 paper, paper_table, row, extra.get("variant", variant), extra["metric"]
             )
-            line[f"{extra['label']} (paper)"] = format_stat(ref, "mean")
+            line[header] = format_stat(ref, "mean") if ref else NOT_PRINTED
         lines.append(line)
-    return pd.DataFrame(lines)
+    columns = list(dict.fromkeys(k for line in lines + paper_only for k in line))
+    return pd.DataFrame(paper_only + lines, columns=columns).fillna(NOT_PRINTED)
 
 
-def write_table(summary: pd.DataFrame, spec: dict, paper: dict, mark: str, out: Path) -> None:
-    """Write ``out/<table>.csv`` (long, numeric), ``.md`` and ``.tex`` (wide, as printed)."""
-    name = summary["table"].iloc[0]
-    wide = render_table(summary, spec, paper, mark)
-    seeds = int(summary["n_expected"].iloc[0])
-    note = (
-        f"{spec['caption']}. Ours: {spec['dataset']}, evaluation {spec['evaluation']}, "
-        f"{seeds} seed(s); std is the sample std (ddof=1) over seeds, as the paper's ±. "
-        f"{mark}: fewer runs than seeds; {MISSING}: no run / no number."
+def caption_note(summary: pd.DataFrame, spec: dict, cfg: dict, n_stale: int | None = None) -> str:
+    """The caption line of a table: smoke warning, what the cells read, the seeds that ran,
+    the std convention, the marks and the per-table counts."""
+    mark = marks(cfg)
+    ran = sorted({int(s) for v in summary["seeds_run"] for s in str(v).split(",") if s})
+    expected = int(summary["n_expected"].iloc[0])
+    evaluations = sorted(set(summary["evaluation"]))
+    besides = sorted(set(summary["beside_evaluation"]) - {""})
+    reads = f"evaluation {', '.join(evaluations)}"
+    if besides:
+        reads += f" (the methods' own final protocol; {', '.join(besides)} shown beside)"
+    seeds = f"seeds run: {len(ran)} of {expected} configured"
+    if ran:
+        seeds += f" ({', '.join(map(str, ran))})"
+    c = counts(summary)
+    if n_stale is None:  # one count per run: over the cells of one metric
+        first = summary[summary["metric"] == summary["metric"].iloc[0]]
+        n_stale = int(first["n_stale"].sum())
+    stale = n_stale
+    parts = [
+        f"{spec['caption']}.",
+        f"Ours: {spec['dataset']}, {reads}; {seeds}; std is the sample std (ddof=1) over seeds,"
+        " as the paper's ±.",
+        f"Cells with a paper number: {c['reproduced']} reproduced, {c['deviating']} deviating,"
+        f" {c['not run']} not run; {c['fewer seeds']} with fewer seeds than configured"
+        f"; {stale} stale run(s) not averaged in.",
+        f"{mark['deviation_mark']}: |ours - paper| > 2 x the larger std (> 1 point where the"
+        f" paper gives no std); {mark['incomplete_mark']}: fewer runs than seeds;"
+        f" {MISSING}: no run; {NOT_PRINTED}: not printed in the paper.",
+    ]
+    if bool(summary["smoke"].any()):
+        parts.insert(0, f"{SMOKE_NOTE}.")
+    return " ".join(parts)
+
+
+def _html(name: str, note: str, wide: pd.DataFrame, cfg: dict) -> str:
+    mark = marks(cfg)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in wide.columns)
+    body = []
+    for _, line in wide.iterrows():
+        cells = []
+        for column, text in line.items():
+            cls = "paper" if str(column).endswith("(paper)") else ""
+            if mark["deviation_mark"] in str(text):
+                cls = "dev"
+            elif mark["incomplete_mark"] in str(text):
+                cls = "inc"
+            attr = f' class="{cls}"' if cls else ""
+            cells.append(f"<td{attr}>{html.escape(str(text))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    note_html = html.escape(note).replace(
+        html.escape(SMOKE_NOTE), f'<span class="smoke">{html.escape(SMOKE_NOTE)}</span>'
     )
+    return (
+        f'<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(name)}</title>'
+        f"<style>{HTML_STYLE}</style></head><body><h2>{html.escape(name)}</h2>"
+        f"<p>{note_html}</p><table><thead><tr>{head}</tr></thead><tbody>"
+        + "".join(body)
+        + "</tbody></table></body></html>\n"
+    )
+
+
+def write_table(summary: pd.DataFrame, spec: dict, paper: dict, cfg: dict, out: Path) -> str:
+    """Write ``out/<table>.csv`` (long, numeric, with ``delta``/``status``/``flag``), ``.md``,
+    ``.tex`` and ``.html`` (wide, as printed); return the caption note."""
+    name = summary["table"].iloc[0]
+    wide = render_table(summary, spec, paper, cfg)
+    note = caption_note(summary, spec, cfg)
     with building_file(out / f"{name}.csv") as tmp:
         summary.to_csv(tmp, index=False)
     printed = {"headers": "keys", "showindex": False, "disable_numparse": True}
@@ -87,116 +206,5 @@ def write_table(summary: pd.DataFrame, spec: dict, paper: dict, mark: str, out: 
     write_text_atomic(out / f"{name}.md", md + "\n")
     tex = f"% {name}: {note}\n" + tabulate(wide, tablefmt="latex_booktabs", **printed) + "\n"
     write_text_atomic(out / f"{name}.tex", tex)
-
-
-def _lookup(stats: pd.DataFrame, key: tuple) -> dict[str, float]:
-    return stats.loc[key].to_dict() if key in stats.index else {}
-
-
-def render_figure(
-    runs: pd.DataFrame,
-    cfg: dict,
-    name: str,
-    paper: dict,
-    out: Path,
-    seeds: int | None = None,
-) -> bool:
-    """Draw figure ``name`` to ``out/<name>.png``; False (nothing written) if it has no data."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    spec = cfg["figures"][name]
-    stats = cell_stats(runs, seed_set(cfg, spec, seeds))
-    draw = _draw_arrows if spec["kind"] == "arrows" else _draw_sweep
-    fig = draw(plt, stats, cfg, spec, paper)
-    if fig is None:
-        return False
-    fig.suptitle(spec["caption"], fontsize=8)
-    with building_file(out / f"{name}.png") as tmp:
-        fig.savefig(tmp, format="png", dpi=150)
-    plt.close(fig)
-    return True
-
-
-def _row_key(cfg: dict, spec: dict, row: str, variant: str, metric: str) -> tuple:
-    evaluation = spec.get("evaluation_by_row", {}).get(row, spec["evaluation"])
-    method = cfg["rows"][row].get("method", row)
-    return (spec["dataset"], method, variant, evaluation, metric)
-
-
-def _draw_arrows(plt: Any, stats: pd.DataFrame, cfg: dict, spec: dict, paper: dict):
-    """Fig. 1: per row an arrow (x, y) baseline -> +ISL/FSL; the paper's dashed, paler."""
-    fig, ax = plt.subplots(figsize=(6, 4.5))
-    drawn = False
-    for i, row in enumerate(spec["rows"]):
-        color = f"C{i % 10}"
-        label = f"{cfg['rows'][row]['label']} {cfg['rows'][row].get('backbone', '')}".strip()
-        ends = []
-        for variant in (spec["from_variant"], spec["to_variant"]):
-            xy = [
-                _lookup(stats, _row_key(cfg, spec, row, variant, m)).get("mean", math.nan)
-                for m in (spec["x"], spec["y"])
-            ]
-            ends.append(xy)
-        if not any(math.isnan(v) for xy in ends for v in xy):
-            ax.annotate("", ends[1], ends[0], arrowprops={"arrowstyle": "->", "color": color})
-            ax.plot(*ends[0], "o", color=color, label=label)
-            ax.plot(*ends[1], alpha=0)  # annotations do not count for the axis limits
-            drawn = True
-        if "paper" in spec:
-            ref = [
-                [
-                    paper_value(paper, spec["paper"], row, v, m).get("mean", math.nan)
-                    for m in (spec["x"], spec["y"])
-                ]
-                for v in (spec["from_variant"], spec["to_variant"])
-            ]
-            if not any(math.isnan(v) for xy in ref for v in xy):
-                style = {"arrowstyle": "->", "color": color, "linestyle": "--", "alpha": 0.5}
-                ax.annotate("", ref[1], ref[0], arrowprops=style)
-                ax.plot(*zip(*ref, strict=True), alpha=0)
-    if not drawn:
-        plt.close(fig)
-        return None
-    ax.set_xlabel(METRIC_NAMES[spec["x"]])
-    ax.set_ylabel(METRIC_NAMES[spec["y"]])
-    if "paper" in spec:
-        ax.plot([], [], "--", color="grey", label="paper (dashed)")
-    ax.legend(fontsize=7)
-    return fig
-
-
-def _draw_sweep(plt: Any, stats: pd.DataFrame, cfg: dict, spec: dict, paper: dict):
-    """Figs. 6/7: per panel, metric mean ± std vs the swept value, one line per series."""
-    panels = spec["panels"]
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.8), squeeze=False)
-    drawn = False
-    for ax, panel in zip(axes[0], panels, strict=True):
-        for series in panel["series"]:
-            for row in spec["rows"]:
-                for metric in spec["metrics"]:
-                    points = sorted(
-                        (
-                            (x, _lookup(stats, _row_key(cfg, spec, row, variant, metric)))
-                            for variant, x in series["variants"].items()
-                        ),
-                        key=lambda point: point[0],
-                    )
-                    points = [(x, s) for x, s in points if s]
-                    if not points:
-                        continue
-                    xs = [x for x, _ in points]
-                    means = [s["mean"] for _, s in points]
-                    stds = [0.0 if math.isnan(s["std"]) else s["std"] for _, s in points]
-                    label = " ".join(t for t in (series["label"], METRIC_NAMES[metric]) if t)
-                    ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=label)
-                    drawn = True
-        ax.set_xlabel(panel["xlabel"])
-        if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=7)
-    if not drawn:
-        plt.close(fig)
-        return None
-    return fig
+    write_text_atomic(out / f"{name}.html", _html(name, note, wide, cfg))
+    return note
