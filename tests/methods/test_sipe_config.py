@@ -167,6 +167,6 @@ def test_both_finals_read_the_same_pseudo_labels_and_tables_read_their_own_final
     evaluations = {
         name: step.get("evaluations", {}) for name, step in cfg.methods["sipe"]["steps"].items()
     }
-    assert "final_val_r38" in evaluations["test_final_r38_crf"]  # the codebase default TEST_CRF
-    assert "final_val_r101" in evaluations["crf_final_r101"]  # deeplab v2 protocol: CRF
+    assert "final_val_r38_crf" in evaluations["test_final_r38_crf"]  # the codebase default TEST_CRF
+    assert "final_val_r101_crf" in evaluations["crf_final_r101"]  # deeplab v2 protocol: CRF
     assert evaluations["make_cam"]["cam_train"]["format"] == "keys-is-cam-npy"

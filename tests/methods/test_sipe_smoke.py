@@ -38,10 +38,10 @@ STEPS = [
 EVALUATIONS = {
     "make_cam": "cam_train",
     "make_seg_labels": "pseudo_train",
-    "test_final_r38": "final_val_r38_nocrf",
-    "test_final_r38_crf": "final_val_r38",
-    "test_final_r101": "final_val_r101_nocrf",
-    "crf_final_r101": "final_val_r101",
+    "test_final_r38": "final_val_r38",
+    "test_final_r38_crf": "final_val_r38_crf",
+    "test_final_r101": "final_val_r101",
+    "crf_final_r101": "final_val_r101_crf",
 }
 VARIANTS = ("baseline", "isl_fsl")
 
@@ -124,8 +124,8 @@ def test_sipe_smoke(tmp_path: Path) -> None:
 
     for table, row, step, evaluation, metrics in (
         ("table1", "sipe_r38", "make_cam", "cam_train", {"J"}),
-        ("table2", "sipe_r38", "test_final_r38_crf", "final_val_r38", {"J", "F", "JF"}),
-        ("table2", "sipe_r101", "crf_final_r101", "final_val_r101", {"J", "F", "JF"}),
+        ("table2", "sipe_r38", "test_final_r38_crf", "final_val_r38_crf", {"J", "F", "JF"}),
+        ("table2", "sipe_r101", "crf_final_r101", "final_val_r101_crf", {"J", "F", "JF"}),
     ):
         cells = _table(results, table, row)
         assert set(cells) == {(v, m) for v in VARIANTS for m in metrics}, (table, row)
