@@ -14,11 +14,10 @@ PYTEST_ARGS ?=
 LAYERS ?= $(sort $(filter-out base,$(shell sed -n \
   's/^image:[[:space:]]*["'\'']\{0,1\}\([A-Za-z0-9_.-]*\).*/\1/p' config/methods/*.yaml)))
 
-# The environment the upstream steps run in (local executor): the base image's recipe
-# (containers/base/install.sh) with this torch, plus the LAYERS' requirements.
+# The environment the upstream steps run in (local executor): the images' recipe, i.e.
+# containers/base/install.sh `python` (pins: containers/base/requirements.txt) and `layer` for
+# each of the LAYERS. Older NVIDIA driver: TORCH_INDEX_URL=https://download.pytorch.org/whl/cu126
 UPSTREAM_VENV ?= .venv-upstream
-UPSTREAM_TORCH_VERSION ?= 2.14.1
-UPSTREAM_TORCHVISION_VERSION ?= 0.29.1
 # where the upstream repositories are cloned from; a local mirror works, e.g.
 #   make smoke UPSTREAM_URL_TEMPLATE='/srv/mirrors/{owner}+{name}/repo'
 UPSTREAM_URL_TEMPLATE ?= https://github.com/{owner}/{name}.git
@@ -27,9 +26,9 @@ UPSTREAM_URL_TEMPLATE ?= https://github.com/{owner}/{name}.git
 SMOKE ?= seam
 SNAKEMAKE_ARGS ?=
 
-# `make images`: hfpl/base + hfpl/<layer> for every layer, tagged IMAGE_TAG. IMAGE_VARIANT gpu:
-# the CUDA base and cu124 torch of the Dockerfiles; cpu: registry-free (.ci/docker-up.sh's
-# debootstrap base, the upstream venv's torch from local wheels), what CI builds.
+# `make images`: hfpl/base + hfpl/<layer> for every layer, tagged IMAGE_TAG, all with the same
+# pinned CUDA torch. IMAGE_VARIANT gpu: debian:bookworm-slim base; cuda: nvidia/cuda base; local
+# (or cpu): registry-free (.ci/docker-up.sh's debootstrap base, local wheels), what CI builds.
 IMAGE_VARIANT ?= gpu
 IMAGE_TAG ?= latest
 # `make ci-smoke`: the folder of upstream mirror tars (<owner>+<name>.tar)
@@ -53,13 +52,13 @@ $(BIN)/hfpl: pyproject.toml
 
 venv: $(BIN)/hfpl
 
-$(UPSTREAM_VENV)/bin/hfpl: pyproject.toml containers/base/install.sh \
-    $(LAYERS:%=containers/%/requirements.txt)
+$(UPSTREAM_VENV)/bin/hfpl: pyproject.toml containers/base/install.sh containers/base/requirements.txt \
+    $(foreach l,$(LAYERS),$(wildcard containers/$(l)/*))
 	PIP_QUIET=1 HFPL_VENV=$(abspath $(UPSTREAM_VENV)) HFPL_PYTHON=$(PYTHON) \
-	  TORCH_VERSION=$(UPSTREAM_TORCH_VERSION) TORCHVISION_VERSION=$(UPSTREAM_TORCHVISION_VERSION) \
 	  sh containers/base/install.sh python
-	$(if $(LAYERS),$(UPSTREAM_VENV)/bin/pip install -q $(LAYERS:%=-r containers/%/requirements.txt))
 	$(UPSTREAM_VENV)/bin/pip install -q -e '.[cli]'
+	$(foreach l,$(LAYERS),PIP_QUIET=1 HFPL_VENV=$(abspath $(UPSTREAM_VENV)) \
+	  sh containers/base/install.sh layer containers/$(l) &&) true
 	touch $@
 
 upstream-venv: $(UPSTREAM_VENV)/bin/hfpl

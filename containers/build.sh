@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Build the hfpl base image and per-method layers with docker (run from anywhere; `make images`
 # calls it). Usage:
-#   containers/build.sh [--variant gpu|cpu] [--tag TAG] [LAYER...]     e.g. --variant cpu seam
-# -> hfpl/base:TAG and hfpl/<LAYER>:TAG (containers/<LAYER>/Dockerfile over that base).
-#   gpu (default): the Dockerfiles' defaults (CUDA runtime base, torch from the cu124 index).
-#   cpu: no registry needed: FROM $HFPL_DOCKER_BASE (default local/bookworm:base, made by
-#        .ci/docker-up.sh), torch $HFPL_TORCH_VERSION + torchvision $HFPL_TORCHVISION_VERSION (the
-#        upstream venv's), fetched once into $HFPL_WHEELHOUSE with this host's pip and served to
-#        the build on 127.0.0.1 (a build sees no host folder; a COPY would double the image).
+#   containers/build.sh [--variant gpu|cuda|local] [--tag TAG] [LAYER...]   e.g. --variant local seam
+# -> hfpl/base:TAG and hfpl/<LAYER>:TAG (containers/<LAYER>/Dockerfile over that base). Every
+# variant installs the same pins (containers/base/requirements.txt, the <LAYER>'s files): the
+# PyPI torch wheel carries its CUDA runtime, so each image runs on a GPU host (driver >= 580 for
+# the pinned CUDA 13 build) and on CPU alike. They differ in the base only:
+#   gpu (default): the Dockerfile's default base, debian:bookworm-slim (from a registry)
+#   cuda: nvidia/cuda ($HFPL_CUDA_BASE, default nvidia/cuda:13.0.0-cudnn-runtime-ubuntu22.04)
+#   local (alias: cpu, CI's name): no registry needed: FROM $HFPL_DOCKER_BASE (default
+#        local/bookworm:base, made by .ci/docker-up.sh), torch + torchvision fetched once into
+#        $HFPL_WHEELHOUSE with this host's pip and served to the build on 127.0.0.1 (a build
+#        sees no host folder; a COPY would double the image).
+# $HFPL_TORCH_INDEX_URL (e.g. https://download.pytorch.org/whl/cu126): torch from that index
+# instead of PyPI, for hosts whose driver is older than the pinned build's CUDA needs.
 # The build context is a staged copy of containers/, src/, pyproject.toml and README.md (not
 # the repository root with its venvs). Behind a TLS-intercepting proxy put its CA certificates
 # into containers/extra-ca-certs/ first. Prints each image's build time and size at the end.
@@ -43,9 +49,13 @@ tar -C "$repo" --exclude=__pycache__ --exclude='*.egg-info' -c containers src py
   | tar -C "$ctx" -x
 
 base_args=()
-if [ "$variant" = cpu ]; then
-  torch="${HFPL_TORCH_VERSION:-2.14.1}"
-  vision="${HFPL_TORCHVISION_VERSION:-0.29.1}"
+if [ -n "${HFPL_TORCH_INDEX_URL:-}" ]; then
+  base_args+=(--build-arg "TORCH_INDEX_URL=$HFPL_TORCH_INDEX_URL")
+fi
+case "$variant" in
+  gpu) ;;
+  cuda) base_args+=(--build-arg "BASE_IMAGE=${HFPL_CUDA_BASE:-nvidia/cuda:13.0.0-cudnn-runtime-ubuntu22.04}") ;;
+  local | cpu)
   wheels="${HFPL_WHEELHOUSE:-${XDG_CACHE_HOME:-$HOME/.cache}/hfpl/wheels}"
   mkdir -p "$wheels"
   t0=$SECONDS
@@ -55,9 +65,12 @@ if [ "$variant" = cpu ]; then
   for p in manylinux_2_{28,27,25,18,17,12,5}_x86_64 manylinux{2014,2010,1}_x86_64; do
     platforms+=(--platform "$p")
   done
+  index=()
+  if [ -n "${HFPL_TORCH_INDEX_URL:-}" ]; then index=(--index-url "$HFPL_TORCH_INDEX_URL"); fi
   python3 -m pip download -q --dest "$wheels" --only-binary=:all: --python-version 3.11 \
-    --implementation cp "${platforms[@]}" "torch==$torch" "torchvision==$vision" \
-    || { echo "build.sh: could not fetch torch==$torch torchvision==$vision wheels into $wheels" >&2; exit 1; }
+    --implementation cp "${platforms[@]}" "${index[@]}" -c "$repo/containers/base/requirements.txt" \
+    torch torchvision \
+    || { echo "build.sh: could not fetch the torch/torchvision wheels pinned in containers/base/requirements.txt into $wheels" >&2; exit 1; }
   echo "build.sh: wheelhouse $wheels ready in $((SECONDS - t0)) s ($(du -sh "$wheels" | cut -f1))"
   python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$wheels" >"$work/http.log" 2>&1 &
   server_pid=$!
@@ -68,15 +81,13 @@ if [ "$variant" = cpu ]; then
     sleep 0.1
   done
   [ -n "$port" ] || { echo "build.sh: the local wheel server did not start ($(cat "$work/http.log"))" >&2; exit 1; }
-  base_args=(
+  base_args+=(
     --build-arg "BASE_IMAGE=${HFPL_DOCKER_BASE:-local/bookworm:base}"
-    --build-arg "TORCH_VERSION=$torch" --build-arg "TORCHVISION_VERSION=$vision"
     --build-arg "TORCH_WHEELS=http://127.0.0.1:$port/"
   )
-elif [ "$variant" != gpu ]; then
-  echo "build.sh: --variant must be gpu or cpu, not $variant" >&2
-  exit 2
-fi
+  ;;
+  *) echo "build.sh: --variant must be gpu, cuda or local (cpu), not $variant" >&2; exit 2 ;;
+esac
 
 summary=()
 logs="${HFPL_BUILD_LOGS:-${TMPDIR:-/tmp}/hfpl-build-logs}"

@@ -3,14 +3,28 @@
 # venv (one recipe). Phases, so that the Docker build caches the heavy ones across hfpl edits:
 #   install.sh system   Debian/Ubuntu packages: Python 3.11, g++ (pydensecrf2), git, CA certs
 #   install.sh python   venv $HFPL_VENV (default /opt/venv) made with $HFPL_PYTHON (default
-#                       python3.11) + torch/torchvision + pydensecrf2
+#                       python3.11) + torch/torchvision + pydensecrf2, versions from
+#                       containers/base/requirements.txt (the one pin, read as constraints)
+#   install.sh layer DIR  a method layer (containers/<image>/): DIR/install.sh if it has one,
+#                       else `pip install -r DIR/requirements.txt` (image layers and the venv)
 #   install.sh hfpl     hfpl[cli] from the source tree in /src/hfpl (image only)
-# Inputs of `python` (environment): TORCH_VERSION, TORCHVISION_VERSION, and where they come from:
-# TORCH_WHEELS (a wheel folder or URL holding them and all their dependencies, e.g. served with
-# `python3 -m http.server`; no index is asked then), else TORCH_INDEX_URL (extra index; optional).
+# Each of python/layer appends "<layer> <sha256 of its recipe>" to $HFPL_VENV/hfpl-recipe.txt
+# (the recipe digest every step's manifest records: hfpl.workflow.recipe). Where torch comes
+# from (environment): TORCH_WHEELS (a wheel folder or URL holding it and all its dependencies,
+# e.g. served with `python3 -m http.server`; no index is asked then), else TORCH_INDEX_URL (an
+# index in place of PyPI for torch/torchvision only, e.g. https://download.pytorch.org/whl/cu126
+# for drivers older than the PyPI build's CUDA 13 needs; optional).
 set -eu
 VENV="${HFPL_VENV:-/opt/venv}"
 PATH="$VENV/bin:$PATH"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+
+# record LAYER FILE...: the sha256 of the files' concatenated bytes (= hfpl.workflow.recipe.digest)
+record() {
+  layer="$1"
+  shift
+  echo "$layer $(cat "$@" | sha256sum | cut -c1-64)" >>"$VENV/hfpl-recipe.txt"
+}
 
 system() {
   export DEBIAN_FRONTEND=noninteractive
@@ -23,20 +37,34 @@ system() {
 }
 
 python() {
+  pins="$HERE/requirements.txt"
   "${HFPL_PYTHON:-python3.11}" -m venv "$VENV"
+  rm -f "$VENV/hfpl-recipe.txt"
   pip install --upgrade pip "setuptools<81" wheel
   sources=""
   if [ -n "${TORCH_WHEELS:-}" ]; then
     sources="--no-index --find-links ${TORCH_WHEELS}"
   elif [ -n "${TORCH_INDEX_URL:-}" ]; then
-    sources="--extra-index-url ${TORCH_INDEX_URL}"
+    sources="--index-url ${TORCH_INDEX_URL}"
   fi
   # shellcheck disable=SC2086  # sources is empty or option words on purpose
-  pip install $sources "torch==${TORCH_VERSION}" "torchvision==${TORCHVISION_VERSION}"
-  # pydensecrf 1.0rc3 does not build on Python 3.11 / Cython 3; pydensecrf2 imports as pydensecrf
-  pip install cython numpy
-  pip install --no-build-isolation "pydensecrf2==1.1"
-  "$VENV/bin/python" -c "import torch, torchvision, pydensecrf.densecrf; print('torch', torch.__version__)"
+  pip install $sources -c "$pins" torch torchvision
+  pip install -c "$pins" cython numpy
+  pip install -c "$pins" --no-build-isolation pydensecrf2
+  "$VENV/bin/python" -c "import torch, torchvision, pydensecrf.densecrf; print('torch', torch.__version__, 'cuda', torch.version.cuda)"
+  record base "$HERE/install.sh" "$pins"
+}
+
+layer() {
+  dir="${1:?usage: install.sh layer DIR}"
+  if [ -f "$dir/install.sh" ]; then
+    sh "$dir/install.sh"
+  else
+    pip install -r "$dir/requirements.txt"
+  fi
+  # the layer's recipe: every file of DIR but the Dockerfile and the .def, in name order
+  # shellcheck disable=SC2046  # one word per file on purpose (recipe file names have no spaces)
+  record "$(basename "$dir")" $(find "$dir" -maxdepth 1 -type f ! -name Dockerfile ! -name '*.def' | LC_ALL=C sort)
 }
 
 hfpl() {
@@ -46,5 +74,6 @@ hfpl() {
 
 case "${1:-}" in
   system | python | hfpl) "$1" ;;
-  *) echo "usage: install.sh system|python|hfpl" >&2; exit 2 ;;
+  layer) layer "${2:-}" ;;
+  *) echo "usage: install.sh system|python|hfpl|layer DIR" >&2; exit 2 ;;
 esac

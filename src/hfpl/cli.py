@@ -27,8 +27,15 @@ COMMANDS = {
     "smoke-data": Command("hfpl.data.cli", "data", "write one synthetic smoke dataset"),
     "data": Command("hfpl.data.cli", "data", "download and prepare datasets and weights"),
     "workflow": Command("hfpl.workflow.cli", "workflow", "commands used by the Snakemake workflow"),
+    "convert": Command("hfpl.convert", "cli", "convert class-score maps between layouts"),
     "tables": Command(
         "hfpl.workflow.tables_cli", "workflow", "aggregate results/runs into tables and figures"
+    ),
+    "preflight": Command(
+        "hfpl.workflow.gpu_cli", "workflow", "check driver, GPUs and images for a GPU run"
+    ),
+    "plan": Command(
+        "hfpl.workflow.gpu_cli", "workflow", "jobs and GPU-hours per table/figure, before running"
     ),
 }
 
