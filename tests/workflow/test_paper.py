@@ -10,7 +10,7 @@ import pytest
 from hfpl.workflow.aggregate import load_paper, load_tables_config, paper_value
 
 REPO = Path(__file__).resolve().parents[2]
-PAPER_TEXT = Path("/work/shared/paper/hfpl-wacv2024.txt")  # present on dev machines only
+PAPER_TEXT = REPO.parent / "shared/paper/hfpl-wacv2024.txt"  # beside the checkout on dev machines
 
 JF3, JFT, JT = ["J", "F", "JF"], ["J", "F", "JF", "J_test"], ["J", "J_test"]
 # (table, row, variants in column order, metrics per variant, line of the paper's text)

@@ -1,6 +1,6 @@
 """The fixture workflow on a real single-node SLURM cluster with profiles/slurm.
 
-The cluster comes from fixtures/slurm_cluster.py (/work/shared/SLURM.md); the test is skipped
+The cluster comes from fixtures/slurm_cluster.py; the test is skipped
 where it cannot be installed or started (not root, no apt, daemons fail) or the executor plugin
 is missing. Grid: 1 variant x 1 seed (2 steps, 2 evaluations submitted with sbatch; checkouts
 and tables are local rules).

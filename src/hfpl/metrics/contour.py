@@ -1,6 +1,6 @@
 """Contour accuracy F: the authors' dataset-accumulated, per-foreground-class definition.
 
-Adapted from the DAVIS benchmark (see /work/shared/EVALUATION.md): per image and foreground
+Adapted from the DAVIS benchmark (docs/evaluation.md): per image and foreground
 class c, G = (gt == c), P = (pred == c) with void GT pixels set to background first;
 m1 = sum B(G) * dil(B(P)), m2 = sum B(P) * dil(B(G)), nG = sum B(G), nP = sum B(P), where B is
 ``seg2bmap`` and dil a dilation by a disk of radius ``boundary_radius(H, W)``. The four counts are

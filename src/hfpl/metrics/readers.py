@@ -1,6 +1,6 @@
 """Readers of prediction files, keyed by data layout: :data:`READERS` (the ``--format`` names).
 
-Layouts (which upstream step writes which: /work/shared/upstream/*.md):
+Layouts (which upstream step writes which: docs/methods/*.md):
 
 - ``label-png``: label PNG, palette (P) or grayscale (L) mode, values 0..K (pseudo-labels and
   final predictions of every method).
