@@ -216,6 +216,21 @@ def test_docker_uid_gid_env_cwd_caps_and_exit_code(docker_image, tmp_path, monke
 
 
 @pytest.mark.docker
+def test_docker_user_name_and_shared_memory(docker_image, tmp_path, monkeypatch):
+    # a uid without an /etc/passwd entry in the image still has a name (getpass.getuser()) and a
+    # writable HOME (the step's TMPDIR), and
+    # /dev/shm is large enough for DataLoader workers (Docker's default is 64 MB)
+    monkeypatch.setattr(os, "getuid", lambda: 4321)
+    ex = make_executor("docker", image=BASE_IMAGE, shm_size="1g")
+    script = "echo USER=$USER LOGNAME=$LOGNAME HOME=$HOME; df -k /dev/shm"
+    code = run(ex, ["sh", "-c", script], tmp_path, env={"TMPDIR": "/step-tmp"})
+    assert code == 0
+    log = (tmp_path / "log.txt").read_text().splitlines()
+    assert log[0] == "USER=hfpl LOGNAME=hfpl HOME=/step-tmp"
+    assert int(log[-1].split()[1]) == 1024 * 1024  # 1 GiB in KiB
+
+
+@pytest.mark.docker
 def test_docker_readonly_data_and_no_network(docker_image, tmp_path):
     data = tmp_path / "data"
     data.mkdir()

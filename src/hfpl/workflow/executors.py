@@ -229,17 +229,30 @@ class LocalExecutor(Executor):
         }
 
 
+CONTAINER_USER = "hfpl"  # USER / LOGNAME inside containers, unless the step's env sets them
+
+
 class DockerExecutor(Executor):
     """Runs the step in a fresh container of ``image`` via the Docker SDK.
 
     The container runs as the invoking uid:gid, without capabilities or privilege escalation,
     without network unless ``network`` names a Docker network mode (e.g. ``"bridge"`` for steps
-    that download), and is always removed afterwards.
+    that download), and is always removed afterwards. ``shm_size``: the container's /dev/shm
+    (Docker's default of 64 MB is too small for PyTorch DataLoader workers, which pass batches
+    through shared memory: "unable to allocate shared memory(shm)"); tmpfs, used only as needed.
     """
 
-    def __init__(self, image: str, *, network: str = "none", build_hint: str | None = None):
+    def __init__(
+        self,
+        image: str,
+        *,
+        network: str = "none",
+        shm_size: str = "8g",
+        build_hint: str | None = None,
+    ):
         self.image = image
         self.network = network
+        self.shm_size = shm_size
         # how to build the image, quoted in the "image missing" error
         self.build_hint = build_hint or f"docker build --network host -t {image} containers/..."
         self._client = None
@@ -285,7 +298,11 @@ class DockerExecutor(Executor):
 
         _check_argv(argv)
         image = self._image()
-        env = dict(env)
+        # the invoking uid has no /etc/passwd entry in the image: getpass.getuser() (mmcv's
+        # logger) raises KeyError without a name in the environment, and HOME would be an
+        # unwritable "/" (matplotlib's cache): the step's TMPDIR stands in
+        home = env.get("TMPDIR", "/tmp")
+        env = {"USER": CONTAINER_USER, "LOGNAME": CONTAINER_USER, "HOME": home, **env}
         device_requests = []
         if gpus > 0:
             visible = env.get("CUDA_VISIBLE_DEVICES")
@@ -309,6 +326,7 @@ class DockerExecutor(Executor):
             user=f"{os.getuid()}:{os.getgid()}",
             volumes=volumes,
             network_mode=self.network,
+            shm_size=self.shm_size,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             device_requests=device_requests,
@@ -426,7 +444,8 @@ def make_executor(kind: str, **options: Any) -> Executor:
     """Build the executor ``kind`` (local | docker | apptainer) with its options.
 
     local: ``python`` (interpreter for the pip-freeze hash). docker: ``image`` (required),
-    ``network`` (Docker network mode, default ``"none"``), ``build_hint``. apptainer: ``image``
+    ``network`` (Docker network mode, default ``"none"``), ``shm_size`` (default ``"8g"``),
+    ``build_hint``. apptainer: ``image``
     (path of the .sif, required), ``binary`` (default ``apptainer``).
     """
     try:
