@@ -21,6 +21,11 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+if PREFLIGHT:
+
+    include: "workflow/rules/preflight.smk"
+
+
 rule all:
     default_target: True
     input:

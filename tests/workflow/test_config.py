@@ -13,6 +13,7 @@ from hfpl.workflow import plan
 from hfpl.workflow.config import ConfigError, Run, load_workflow_config
 
 SCHEMAS = fixture_project.ROOT / "workflow" / "schemas"
+R = "    resources: {gpu: 0, mem_mb: 500, runtime: 5}"  # the fixture's cams step
 
 
 def _config(**override) -> dict:
@@ -63,6 +64,7 @@ def test_tree_key_follows_patch_content(workdir: Path) -> None:
         ({"methods": ["seam"]}, "unknown method 'seam' (no fixture/methods/seam.yaml)"),
         ({"data": {"roots": {}}}, "data.roots.voc: missing; set it to the dataset's root folder"),
         ({"upstream": {"url_template": "x"}}, "upstream.url_template: 'x' does not match"),
+        ({"preflight": "yes please"}, "preflight: 'yes please' is not one of ['auto', True,"),
     ],
 )
 def test_config_errors(workdir: Path, override: dict, message: str) -> None:
@@ -117,6 +119,24 @@ def _method_error(workdir: Path, old: str, new: str) -> str:
             "      - --out",
             '      - "{lists}/train.txt"\n      - --out',
             "lists: no entry for 'voc', but its steps use {lists}; declare the list files",
+        ),
+        # resources, estimate, per_dataset: typos, and datasets the method does not run on
+        (R, R.replace("runtime", "run_time"), "steps.cams.resources: unknown key 'run_time'"),
+        (R, f"{R}\n    estimate: {{gpu_hour: 2}}", "steps.cams.estimate: unknown key 'gpu_hour'"),
+        (
+            R,
+            f"{R}\n    per_dataset: {{voc: {{resource: {{gpu: 1}}}}}}",
+            "steps.cams.per_dataset.voc: unknown key 'resource' (allowed: estimate, resources)",
+        ),
+        (
+            R,
+            f"{R}\n    per_dataset: {{voc: {{estimate: {{gpu_mem: 1}}}}}}",
+            "per_dataset.voc.estimate: unknown key 'gpu_mem' (allowed: gpu_hours, gpu_mem_mb)",
+        ),
+        (
+            R,
+            f"{R}\n    per_dataset: {{coco: {{resources: {{gpu: 4}}}}}}",
+            "steps.cams.per_dataset.coco: the method does not support 'coco' (datasets: ['voc'])",
         ),
     ],
 )

@@ -70,7 +70,7 @@ def test_target_cost_counts_jobs_and_hours():
     assert c.gpu_hours == pytest.approx(4 * 3.0 + 4 * 2.0)
     assert c.by_source() == {"measured": 0, "estimate": 4, "request": 4, "cpu": 0}
     assert c.skipped == ["variant missing: not in the experiments",
-                         "row other: no config/methods/other.yaml"]  # fmt: skip
+                         "row other: other is not a configured method (`methods`)"]  # fmt: skip
 
 
 def test_measured_durations_win_and_cpu_runs_are_left_out(tmp_path):
@@ -128,3 +128,25 @@ def test_hfpl_plan_unknown_target_is_one_line(monkeypatch, capsys):
     assert main(["plan", "table99"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "unknown target 'table99'" in err and "table1" in err
+
+
+def test_hfpl_plan_on_the_real_configuration(monkeypatch, capsys, tmp_path):
+    """Every table and figure of config/tables.yaml, planned on config/config.yaml (no finished
+    runs: results_dir is empty): each GPU job's hours come from an estimate in config/methods
+    (none falls back to the request), and Table 3's from SEAM's COCO estimates (per_dataset)."""
+    monkeypatch.chdir(REPO)
+    assert main(["plan", "--config", f"results_dir={tmp_path}"]) == 0
+    out = capsys.readouterr().out
+    tables = yaml.safe_load((REPO / "config/tables.yaml").read_text())
+    names = [*cost.targets(tables), "all"]
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split()[0] in names}
+    assert list(rows) == names
+    assert [line for line in rows.values() if "request" in line or "measured" in line] == []
+    seam = yaml.safe_load((REPO / "config/methods/seam.yaml").read_text())
+    steps = ["train_cam", "infer_cam_train", "train_aff", "infer_aff_train", "train_final",
+             "test_final", "test_final_crf"]  # fmt: skip
+    coco = sum(step_estimate(seam["steps"][s], "coco")["gpu_hours"] for s in steps)
+    voc = sum(step_estimate(seam["steps"][s], "voc")["gpu_hours"] for s in steps)
+    assert coco > 5 * voc
+    # table3: those steps x 2 variants x 3 seeds, all on a GPU
+    assert rows["table3"].split()[1:4] == ["42", "42", f"{6 * coco:.1f}"]

@@ -94,3 +94,100 @@ def test_evaluation_argv_and_checkout_job(workdir: Path) -> None:
     assert "url" not in job.to_json() and plan.checkout_urls(cfg)[job.dest] == repo.url
     assert job.patches == tuple(str(p) for p in repo.patches)
     assert job.sparse_exclude == ("/README.md",)
+
+
+# the fixture method on VOC and COCO, its CAM step a GPU step that asks for more on COCO
+PER_DATASET = {
+    "datasets": ["voc", "coco"],
+    "steps": {
+        "cams": {"resources": {"gpu": 1, "mem_mb": 500, "runtime": 5},
+                 "estimate": {"gpu_hours": 1.0, "gpu_mem_mb": 8000},
+                 "per_dataset": {"coco": {"resources": {"gpu": 2, "runtime": 90},
+                                          "estimate": {"gpu_hours": 8.0}}}},
+    },
+}  # fmt: skip
+COCO = {"datasets": ["voc", "coco"], "data": {"roots": {"voc": "data", "coco": "data-coco"}}}
+
+
+def _per_dataset(workdir: Path, change: dict | None = None, **override):
+    method = yaml.safe_load((fixture_project.HERE / "methods/fixture.yaml").read_text())
+    cams = {**method["steps"]["cams"], **PER_DATASET["steps"]["cams"], **(change or {})}
+    steps = {**method["steps"], "cams": cams}
+    return _cfg(workdir, {"datasets": PER_DATASET["datasets"], "steps": steps}, **COCO, **override)
+
+
+def test_resources_per_step_and_dataset(workdir: Path) -> None:
+    cfg = _per_dataset(workdir)
+    coco = Run("coco", "fixture", "isl", 1)
+    assert plan.step_resources(cfg, "fixture", "cams", "voc") == {
+        "gpu": 1, "mem_mb": 500, "runtime": 5, "threads": 1}  # fmt: skip
+    assert plan.step_resources(cfg, "fixture", "cams", "coco") == {
+        "gpu": 2, "mem_mb": 500, "runtime": 90, "threads": 1}  # fmt: skip
+    assert plan.step_job(cfg, RUN, "cams").gpus == 1
+    assert plan.step_job(cfg, coco, "cams").gpus == 2
+    assert list(plan.gpu_steps(cfg)) == [("fixture", "cams", "voc"), ("fixture", "cams", "coco")]
+    assert plan.preflight_gpus(cfg) == 2
+
+
+def test_resources_and_estimates_are_not_the_identity(workdir: Path) -> None:
+    """A new estimate or request changes neither the job Snakemake sees nor its identity (no
+    finished run goes stale); only the GPU count reaches the job, and not its identity."""
+    runs = [RUN, Run("coco", "fixture", "isl", 1)]
+    before = {r: plan.step_job(_per_dataset(workdir), r, "cams") for r in runs}
+    changes = [
+        {"estimate": {"gpu_hours": 99.0, "gpu_mem_mb": 1}},
+        {"per_dataset": {"coco": {"resources": {"gpu": 2}, "estimate": {"gpu_hours": 0.5}}}},
+        {"resources": {"gpu": 1, "mem_mb": 64000, "runtime": 2000, "threads": 8}},
+    ]
+    for change in changes:
+        cfg = _per_dataset(workdir, change)
+        for run in runs:
+            assert plan.step_job(cfg, run, "cams").to_json() == before[run].to_json(), change
+    cfg = _per_dataset(workdir, {"per_dataset": {}})
+    after = plan.step_job(cfg, runs[1], "cams")
+    assert after.gpus == 1 and after.identity == before[runs[1]].identity
+
+
+def test_preflight_runs_for_gpu_steps_where_gpus_are_given(workdir: Path) -> None:
+    cpu = _cfg(workdir)
+    assert plan.gpu_steps(cpu) == {} and plan.preflight_gpus(cpu) == 1
+    assert not plan.runs_preflight(cpu, gpus_given=True)
+    assert plan.runs_preflight(_cfg(workdir, preflight=True), gpus_given=False)
+    gpu = _per_dataset(workdir)
+    assert plan.runs_preflight(gpu, gpus_given=True)
+    assert not plan.runs_preflight(gpu, gpus_given=False)  # --resources gpu=0
+    assert not plan.runs_preflight(_per_dataset(workdir, preflight=False), gpus_given=True)
+    assert plan.preflight_marker(gpu) == "results/preflight.json"
+
+
+def test_a_smoke_step_drops_the_per_dataset_requests(workdir: Path) -> None:
+    """The smoke override of a step is a small CPU job on every dataset: COCO's paper-sized
+    request (``per_dataset``) does not come back over the override's ``resources``."""
+    cfg = _per_dataset(workdir, smoke=True)
+    assert plan.step_resources(cfg, "fixture", "cams", "coco")["gpu"] == 2  # cams: no override
+    path = workdir / "fixture/methods/fixture.yaml"
+    method = yaml.safe_load(path.read_text())
+    method["smoke"]["steps"]["cams"] = {"resources": {"gpu": 0, "runtime": 5}}
+    path.write_text(yaml.safe_dump(method))
+    cfg = _per_dataset(workdir, smoke=True)
+    assert plan.step_resources(cfg, "fixture", "cams", "coco")["gpu"] == 0
+    assert plan.gpu_steps(cfg) == {}
+
+
+def test_estimates_of_the_real_methods_are_not_the_identity(tmp_path, monkeypatch) -> None:
+    """Every estimate of config/methods changed (and COCO's per_dataset dropped): each expected
+    step identity of the real configuration stays, so no finished run goes stale."""
+    root = fixture_project.ROOT
+    monkeypatch.chdir(root)
+    config = {**yaml.safe_load((root / "config/config.yaml").read_text()), "seeds": [0]}
+    before = plan.identities(load_workflow_config(config, SCHEMAS))
+    for path in (root / "config/methods").glob("*.yaml"):
+        doc = yaml.safe_load(path.read_text())
+        for step in doc["steps"].values():
+            step.pop("per_dataset", None)
+            if "estimate" in step:
+                step["estimate"] = {"gpu_hours": 123.0, "gpu_mem_mb": 1}
+        (tmp_path / path.name).write_text(yaml.safe_dump(doc, sort_keys=False))
+    cfg = load_workflow_config({**config, "methods_dir": str(tmp_path)}, SCHEMAS)
+    assert any("estimate" in s for m in cfg.methods.values() for s in m["steps"].values())
+    assert plan.identities(cfg) == before

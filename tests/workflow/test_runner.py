@@ -120,6 +120,7 @@ def test_manifest_holds_the_provenance(tmp_path, executor) -> None:
     assert data["executor"]["executor"] == "local"
     assert len(data["executor"]["pip_freeze_sha256"]) == 64
     assert data["environment"]["python"] == ".".join(map(str, sys.version_info[:3]))
+    assert data["environment"]["recipe"] == {}  # the test venv was not built by the recipe
     assert data["host"]["hostname"] and data["host"]["gpu_ids"] == []
     assert data["start"] <= data["end"] and data["duration_s"] >= 0
     # written via a temporary sibling that is gone now
@@ -182,3 +183,17 @@ def test_pip_freeze_hash_is_cached_across_jobs_until_packages_change(tmp_path) -
     assert _pip_freeze_hash(env) == "f" * 64
     (extra / "new_package.dist-info").mkdir()  # an install changes the folder's mtime
     assert _pip_freeze_hash(env) == real
+
+
+def test_manifest_records_the_recipe_of_the_step_interpreter(tmp_path, executor) -> None:
+    """environment.recipe: the parsed hfpl-recipe.txt of the venv the step's python belongs
+    to; not part of the identity (a rebuilt environment makes no run stale)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (venv / "hfpl-recipe.txt").write_text(f"base {'0' * 64}\nseam {'1' * 64}\nseam {'2' * 64}\n")
+    job = _job(tmp_path)
+    job = dataclasses.replace(job, argv=(str(venv / "bin" / "python"), *job.argv[1:]))
+    data = run_step(job, executor, Path(job.run_dir) / "log.txt")
+    assert data["environment"]["recipe"] == {"base": "0" * 64, "seam": "2" * 64}
+    (venv / "hfpl-recipe.txt").write_text(f"base {'3' * 64}\n")
+    assert run_step(job, executor, Path(job.run_dir) / "log.txt")["identity"] == data["identity"]

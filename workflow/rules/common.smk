@@ -12,6 +12,7 @@ from pathlib import Path
 
 from hfpl.workflow import layout, plan
 from hfpl.workflow.config import ConfigError, Run, load_workflow_config
+from hfpl.workflow.gpu_cli import preflight_cli_args
 from hfpl.workflow.jobs import CHECKOUT_URLS_ENV
 from hfpl.workflow.lifeline import WORKFLOW_PID_ENV
 from hfpl.workflow.schema import deep_merge, typed_scalars
@@ -22,14 +23,16 @@ CONFIG_SOURCE = " + ".join(map(str, workflow.configfiles)) or "config"
 COMMAND_LINE = typed_scalars(dict(workflow.config_settings.config))
 if COMMAND_LINE:
     CONFIG_SOURCE += " + --config"
+SCHEMAS = Path(workflow.basedir) / "workflow" / "schemas"
 try:
     CFG = load_workflow_config(
-        deep_merge(config, COMMAND_LINE),
-        Path(workflow.basedir) / "workflow" / "schemas",
-        source=CONFIG_SOURCE,
+        deep_merge(config, COMMAND_LINE), SCHEMAS, source=CONFIG_SOURCE
     )
 except ConfigError as err:
     sys.exit(f"hfpl: configuration error: {err}")
+# the first job of a GPU run (workflow/rules/preflight.smk, config `preflight`); a CPU run says
+# `--resources gpu=0` (profiles/smoke)
+PREFLIGHT = plan.runs_preflight(CFG, workflow.global_resources.get("gpu").value != 0)
 
 # handed to the jobs through the environment, not params (params are rerun triggers): where
 # checkouts are cloned from (a new URL template or a mirror re-runs nothing), and this
@@ -70,7 +73,12 @@ def _run(wildcards):
 
 
 def step_inputs(wildcards):
-    return plan.step_inputs(CFG, _run(wildcards), wildcards.step)
+    """plan.step_inputs; a GPU step also waits for the preflight marker (as `ancient`: a new
+    preflight re-runs no step)."""
+    inputs = plan.step_inputs(CFG, _run(wildcards), wildcards.step)
+    if PREFLIGHT and step_resource("gpu")(wildcards):
+        inputs.append(ancient(plan.preflight_marker(CFG)))
+    return inputs
 
 
 def step_job(wildcards):
@@ -78,9 +86,15 @@ def step_job(wildcards):
 
 
 def step_resource(name):
-    return lambda wildcards: plan.step_resources(CFG, wildcards.method, wildcards.step)[
-        name
-    ]
+    return lambda wildcards: plan.step_resources(
+        CFG, wildcards.method, wildcards.step, wildcards.dataset
+    )[name]
+
+
+def preflight_args():
+    """`hfpl preflight` options that load this run's configuration (config files, --config)."""
+    args = preflight_cli_args(workflow.configfiles, COMMAND_LINE)
+    return shlex.join([*args, "--schemas", str(SCHEMAS)])
 
 
 def checkout_job(wildcards):

@@ -5,7 +5,8 @@ the build's arch list, GPU count and free memory against the configured GPU step
 images exist and were built from the current recipe; a problem stops the run before any GPU step
 is submitted, with one line naming the fix. Every GPU step waits for its marker (as `ancient`:
 a later re-check, e.g. `--forcerun preflight` on another node, re-runs no step). Not a local
-rule: on SLURM it runs on a GPU node like the steps. `preflight_args`: common.smk.
+rule: on SLURM it runs on a GPU node like the steps, with as many GPUs as the largest GPU step.
+Included by the Snakefile when common.smk's PREFLIGHT says so (config `preflight`).
 """
 
 
@@ -17,11 +18,11 @@ rule preflight:
     conda:
         ENV
     resources:
-        gpu=1,
+        gpu=plan.preflight_gpus(CFG),
         runtime=10,
     params:
         hfpl=HFPL,
-        args=shlex.join(preflight_cli_args(workflow.configfiles, COMMAND_LINE)),
+        args=preflight_args(),
     shell:
         "{params.hfpl} preflight {params.args} --out {output:q} > {log:q} 2>&1"
         " || {{ grep '^hfpl preflight' {log:q} >&2; exit 1; }}"

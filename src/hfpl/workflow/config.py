@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
     },
     "executor": {"kind": "local", "local": {}, "docker": {}, "apptainer": {}},
     "report": {"tables": True},
+    "preflight": "auto",
 }
 DEFAULT_PYTHON = {"local": sys.executable, "docker": "python", "apptainer": "python"}
 # executor options that are templates over the method's `image` (its containers/<image>/ layer)

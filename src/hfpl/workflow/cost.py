@@ -147,7 +147,7 @@ def target_cost(
 ) -> Cost:
     """The :class:`Cost` of one table/figure ``entry`` of config/tables.yaml.
 
-    ``methods``: method name -> document (config/methods/*.yaml, without smoke overrides);
+    ``methods``: method name -> document of the configured methods (config ``methods``);
     ``variants``: the defined variant names; ``rows``: tables.yaml's ``rows``."""
     cost = Cost(name)
     if entry.get("study"):
@@ -162,7 +162,7 @@ def target_cost(
     for row in entry.get("rows", []):
         method = rows.get(row, {}).get("method", row)
         if method not in methods:
-            cost.skipped.append(f"row {row}: no config/methods/{method}.yaml")
+            cost.skipped.append(f"row {row}: {method} is not a configured method (`methods`)")
             continue
         doc = methods[method]
         ev = entry.get("evaluation_by_row", {}).get(row, entry["evaluation"])

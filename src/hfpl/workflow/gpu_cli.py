@@ -23,10 +23,10 @@ import sys
 from pathlib import Path
 
 from hfpl.io import write_json_atomic
-from hfpl.workflow import cost, preflight, recipe
+from hfpl.workflow import cost, plan, preflight, recipe
 from hfpl.workflow.config import WorkflowConfig, load_workflow_config
 from hfpl.workflow.methods import DEFAULT_IMAGE
-from hfpl.workflow.resources import step_estimate, step_resources
+from hfpl.workflow.resources import step_estimate
 from hfpl.workflow.schema import ConfigError, command_line_config, deep_merge, read_yaml
 
 
@@ -42,30 +42,21 @@ def _config(args: argparse.Namespace) -> WorkflowConfig:
 
 def needs(cfg: WorkflowConfig) -> list[preflight.Need]:
     """One :class:`~hfpl.workflow.preflight.Need` per configured GPU step x dataset."""
-    out = {}
-    for run in cfg.runs:
-        for step, spec in cfg.methods[run.method]["steps"].items():
-            res = step_resources(spec, run.dataset)
-            if res["gpu"]:
-                mem = int(step_estimate(spec, run.dataset).get("gpu_mem_mb", 0))
-                label = f"{run.method}/{step} on {run.dataset}"
-                out[label] = preflight.Need(label, res["gpu"], mem)
-    return list(out.values())
+    out = []
+    for (method, step, dataset), res in plan.gpu_steps(cfg).items():
+        estimate = step_estimate(cfg.methods[method]["steps"][step], dataset)
+        label = f"{method}/{step} on {dataset}"
+        out.append(preflight.Need(label, res["gpu"], int(estimate.get("gpu_mem_mb", 0))))
+    return out
 
 
 def _environments(cfg: WorkflowConfig, probe_file: Path | None) -> list[preflight.Environment]:
     """The environments of the methods that have GPU steps, probed (or one recorded probe)."""
-    from hfpl.workflow.plan import executor_options
-
     kind = cfg.settings["executor"]["kind"]
-    gpu_methods = sorted({
-        r.method for r in cfg.runs
-        if any(step_resources(s, r.dataset)["gpu"]
-               for s in cfg.methods[r.method]["steps"].values())
-    })  # fmt: skip
+    gpu_methods = sorted({method for method, _, _ in plan.gpu_steps(cfg)})
     envs = {}
     for method in gpu_methods:
-        options = executor_options(cfg, method, network=False)
+        options = plan.executor_options(cfg, method, network=False)
         options.setdefault("python", cfg.settings["executor"][kind].get("python", "python"))
         name = str(options.get("image", options["python"]))
         image = cfg.methods[method].get("image", DEFAULT_IMAGE)

@@ -12,7 +12,10 @@ completion marker. Keys:
   declared folder); checked before a later step reads them
 - ``repos``: per repo key, the url, the verified commit and the sha256 of each applied patch
 - ``executor``: the executor's ``describe()`` (image digest, or ``local`` + pip freeze sha256)
-- ``environment``: python/hfpl/torch/torchvision/CUDA versions of the step's interpreter
+- ``environment``: python/hfpl/torch/torchvision/CUDA versions of the step's interpreter and
+  its ``recipe``: ``{layer: sha256}`` of the ``hfpl-recipe.txt`` below its ``sys.prefix``
+  (:mod:`hfpl.workflow.recipe`; in the images ``/opt/venv``), ``{}`` for an environment the
+  recipe did not build. Provenance, not identity: a rebuilt image makes no run stale
 - ``host``: hostname, GPU ids and models
 - ``start``, ``end``, ``duration_s``, ``exit_status``, ``hfpl_version`` (of the workflow)
 """
@@ -26,8 +29,9 @@ from typing import Any
 
 # Runs in the step's interpreter (maybe another venv or a container); importing torch would take
 # seconds per step, so versions come from package metadata and torch/version.py is read as text.
+# "recipe" is the record file's text (the runner parses it: recipe.parse).
 PROBE = r"""
-import importlib.metadata as md, json, platform, re, sys
+import importlib.metadata as md, json, os, platform, re, sys
 def version(name):
     try:
         return md.version(name)
@@ -40,6 +44,8 @@ if version("torch"):
     cuda = found.group(1) if found else None
 info = {"python": platform.python_version(), "hfpl": version("hfpl"), "torch": version("torch"),
         "torchvision": version("torchvision"), "cuda": cuda}
+record = os.path.join(sys.prefix, "hfpl-recipe.txt")  # hfpl.workflow.recipe.RECORD
+info["recipe"] = open(record).read() if os.path.exists(record) else ""
 with open(sys.argv[1], "w") as fh:
     json.dump(info, fh)
 """

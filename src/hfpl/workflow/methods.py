@@ -2,7 +2,8 @@
 
 Besides the schema, a method's templates may use only known placeholders, existing repos,
 earlier steps and defined params; an evaluation's ``format`` must name a reader of
-:data:`hfpl.metrics.readers.READERS`; ``lists`` may only name datasets the method supports.
+:data:`hfpl.metrics.readers.READERS`; ``lists`` and steps' ``per_dataset`` may only name
+datasets the method supports.
 Facts across methods (a weights file declared twice) are checked by :func:`shared_weights`.
 """
 
@@ -86,18 +87,26 @@ def _check_formats(doc: dict[str, Any], path: Path) -> None:
             )
 
 
-def _check_lists(doc: dict[str, Any], path: Path) -> None:
+def _check_dataset_keys(doc: dict[str, Any], path: Path) -> None:
+    """``lists`` and each step's ``per_dataset`` name only datasets the method supports."""
     datasets = doc.get("datasets", list(DEFAULT_DATASETS))
-    for dataset in doc.get("lists", {}):
+    keys = [("lists", d) for d in doc.get("lists", {})]
+    keys += [
+        (f"steps.{name}.per_dataset", d)
+        for name, step in doc["steps"].items()
+        for d in step.get("per_dataset", {})
+    ]
+    for where, dataset in keys:
         if dataset not in datasets:
             raise ConfigError(
-                f"{path}: lists.{dataset}: the method does not support {dataset!r} (datasets: "
-                f"{datasets}); add it to datasets or remove its lists"
+                f"{path}: {where}.{dataset}: the method does not support {dataset!r} (datasets: "
+                f"{datasets}); add it to datasets or remove the entry"
             )
 
 
 def load_method(path: Path, smoke: bool, schema_dir: Path) -> MethodFile:
-    """Read and validate one method file; with ``smoke``, merge its ``smoke.steps`` overrides."""
+    """Read and validate one method file; with ``smoke``, merge its ``smoke.steps`` overrides
+    (an overridden step keeps only the override's ``per_dataset``)."""
     doc = read_yaml(path)
     validate(doc, load_schema(schema_dir, "method"), path)
     overrides = doc.pop("smoke", {})
@@ -107,10 +116,15 @@ def load_method(path: Path, smoke: bool, schema_dir: Path) -> MethodFile:
             f"{path}: smoke.steps: unknown step {sorted(unknown)} (steps: {list(doc['steps'])})"
         )
     if smoke:
-        doc = deep_merge(doc, {"steps": overrides.get("steps", {})})
+        steps = overrides.get("steps", {})
+        doc = deep_merge(doc, {"steps": steps})
+        for name, step in steps.items():
+            # a smoke step is its own small job: the paper-sized per_dataset does not apply
+            if "per_dataset" in doc["steps"][name]:
+                doc["steps"][name]["per_dataset"] = step.get("per_dataset", {})
     _check_steps(doc, path)
     _check_formats(doc, path)
-    _check_lists(doc, path)
+    _check_dataset_keys(doc, path)
     return MethodFile(path, doc, dict(overrides.get("data", {})))
 
 

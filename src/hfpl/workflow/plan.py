@@ -29,9 +29,8 @@ from hfpl.workflow.config import IMAGE_OPTION, Repo, Run, WorkflowConfig
 from hfpl.workflow.jobs import CheckoutJob, StepJob
 from hfpl.workflow.methods import DEFAULT_IMAGE
 from hfpl.workflow.params import run_templates, variant_params
+from hfpl.workflow.resources import step_resources as resources_of
 from hfpl.workflow.variants import flag_items
-
-DEFAULT_RESOURCES = {"gpu": 0, "mem_mb": 4000, "runtime": 60, "threads": 1}
 
 
 def _abs(path: str | Path) -> str:
@@ -267,9 +266,45 @@ def step_inputs(cfg: WorkflowConfig, run: Run, step: str) -> list[str]:
     return inputs
 
 
-def step_resources(cfg: WorkflowConfig, method: str, step: str) -> dict[str, int]:
-    """``gpu``, ``mem_mb``, ``runtime`` (minutes) and ``threads`` with their defaults."""
-    return {**DEFAULT_RESOURCES, **cfg.methods[method]["steps"][step].get("resources", {})}
+def step_resources(cfg: WorkflowConfig, method: str, step: str, dataset: str) -> dict[str, int]:
+    """``gpu``, ``mem_mb``, ``runtime`` (minutes) and ``threads`` of a step on ``dataset``
+    (:func:`hfpl.workflow.resources.step_resources`: defaults, ``resources``, ``per_dataset``).
+    Scheduler requests, not identity: only ``gpu`` reaches the job (how many devices to take)."""
+    return resources_of(cfg.methods[method]["steps"][step], dataset)
+
+
+def gpu_steps(cfg: WorkflowConfig) -> dict[tuple[str, str, str], dict[str, int]]:
+    """``(method, step, dataset)`` -> resources of every configured step that asks for a GPU
+    (``resources.gpu > 0`` on that dataset), in run order."""
+    out = {}
+    for method, dataset in dict.fromkeys((r.method, r.dataset) for r in cfg.runs):
+        for step in cfg.methods[method]["steps"]:
+            res = step_resources(cfg, method, step, dataset)
+            if res["gpu"]:
+                out[(method, step, dataset)] = res
+    return out
+
+
+def preflight_marker(cfg: WorkflowConfig) -> str:
+    """What the ``preflight`` rule writes once ``hfpl preflight`` passed (the checked facts)."""
+    return f"{cfg.settings['results_dir']}/preflight.json"
+
+
+def runs_preflight(cfg: WorkflowConfig, gpus_given: bool) -> bool:
+    """Whether the run starts with the ``preflight`` job (config ``preflight``): true (YAML's
+    ``on``), false (``off``), or ``auto``: when a configured step asks for a GPU and the
+    scheduler gives GPUs (``gpus_given``: Snakemake's ``gpu`` resource is not 0, as
+    ``--resources gpu=0`` of the CPU smoke profile sets it)."""
+    mode = cfg.settings["preflight"]
+    if mode == "auto":
+        return gpus_given and bool(gpu_steps(cfg))
+    return bool(mode)
+
+
+def preflight_gpus(cfg: WorkflowConfig) -> int:
+    """GPUs the ``preflight`` job asks for: as many as the largest GPU step (at least 1), so
+    that it sees a node such as those steps get."""
+    return max([1, *(res["gpu"] for res in gpu_steps(cfg).values())])
 
 
 def executor_options(cfg: WorkflowConfig, method: str, network: bool) -> dict[str, Any]:
@@ -314,7 +349,7 @@ def step_job(cfg: WorkflowConfig, run: Run, step: str) -> StepJob:
         env={k: templates.render(str(v), values) for k, v in spec.get("env", {}).items()},
         run_dir=values["run_dir"],
         outputs=tuple(templates.render(o, values) for o in spec.get("outputs", [])),
-        gpus=step_resources(cfg, run.method, step)["gpu"],
+        gpus=step_resources(cfg, run.method, step, run.dataset)["gpu"],
         executor=cfg.settings["executor"]["kind"],
         executor_options=executor_options(cfg, run.method, bool(spec.get("network", False))),
         gpu_lock_dir=_abs(cfg.settings["gpu_lock_dir"]),

@@ -13,8 +13,9 @@ names. The runner, for as long as the workflow that started it lives
 2. empties the run dir (a rerun starts clean; the rule's log file is kept),
 3. takes ``gpus`` device ids from the lock-based allocator and sets ``CUDA_VISIBLE_DEVICES``
    (``""`` for CPU steps, so that they never touch a GPU another job holds),
-4. probes the step interpreter's versions, runs ``argv`` through the executor with the output
-   streamed to the log, a private ``TMPDIR`` inside the run dir and ``PYTHONHASHSEED=seed``,
+4. probes the step interpreter's versions and environment recipe, runs ``argv`` through the
+   executor with the output streamed to the log, a private ``TMPDIR`` inside the run dir and
+   ``PYTHONHASHSEED=seed``,
 5. checks the exit status, the declared outputs and ``did_work`` (enough matching log lines:
    a training step that ran zero iterations exits 0 too), and only then writes
    ``manifest.json`` atomically, with the job's ``identity``, the ``dataset_digest`` and the
@@ -34,7 +35,7 @@ from typing import Any
 
 from hfpl import __version__
 from hfpl.io import sha256_file, write_json_atomic
-from hfpl.workflow import layout, manifest
+from hfpl.workflow import layout, manifest, recipe
 from hfpl.workflow.executors import Bind, Executor
 from hfpl.workflow.gpus import allocate_gpus, cuda_visible_devices
 from hfpl.workflow.jobs import StepJob
@@ -62,12 +63,14 @@ def _now() -> str:
 
 
 def _probe(executor: Executor, python: str, tmp: Path, binds: list, env: dict) -> dict[str, Any]:
+    """:data:`~hfpl.workflow.manifest.PROBE` in the step's interpreter: versions and recipe."""
     out = tmp / "probe.json"
     argv = [python, "-c", manifest.PROBE, str(out)]
     code = executor.run(argv, cwd=tmp, env=env, binds=binds, log=tmp / "probe.log", gpus=0)
     if code != 0 or not out.exists():
         return {"error": f"probe exited with {code}: {(tmp / 'probe.log').read_text()[-300:]}"}
-    return json.loads(out.read_text())
+    info = json.loads(out.read_text())
+    return {**info, "recipe": recipe.parse(info["recipe"])}
 
 
 def output_digests(run_dir: Path, outputs: tuple[str, ...]) -> dict[str, list]:
