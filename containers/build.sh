@@ -72,7 +72,10 @@ case "$variant" in
     torch torchvision \
     || { echo "build.sh: could not fetch the torch/torchvision wheels pinned in containers/base/requirements.txt into $wheels" >&2; exit 1; }
   echo "build.sh: wheelhouse $wheels ready in $((SECONDS - t0)) s ($(du -sh "$wheels" | cut -f1))"
-  python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$wheels" >"$work/http.log" 2>&1 &
+  # a fixed port: TORCH_WHEELS is a build argument, part of the cache key of every RUN below it,
+  # so a new port each build would rebuild the whole base (~4 min) although nothing changed
+  python3 -u -m http.server "${HFPL_WHEEL_PORT:-48573}" --bind 127.0.0.1 --directory "$wheels" \
+    >"$work/http.log" 2>&1 &
   server_pid=$!
   port=""
   for _ in $(seq 1 50); do
@@ -80,7 +83,7 @@ case "$variant" in
     [ -n "$port" ] && break
     sleep 0.1
   done
-  [ -n "$port" ] || { echo "build.sh: the local wheel server did not start ($(cat "$work/http.log"))" >&2; exit 1; }
+  [ -n "$port" ] || { echo "build.sh: the local wheel server did not start on port ${HFPL_WHEEL_PORT:-48573} ($(tail -1 "$work/http.log")); set HFPL_WHEEL_PORT to a free port" >&2; exit 1; }
   base_args+=(
     --build-arg "BASE_IMAGE=${HFPL_DOCKER_BASE:-local/bookworm:base}"
     --build-arg "TORCH_WHEELS=http://127.0.0.1:$port/"
