@@ -212,9 +212,10 @@ def test_smoke_argv_only_appends_shrinking_options_and_reads_the_generated_prior
         assert b[: len(a)] == a, step
     smoke_p1 = plan.step_job(smoke, run, "train_p1").argv
     assert drive not in smoke_p1 and drive in plan.step_job(full, run, "train_p1").argv
-    entries = _method(smoke)["lists"]["voc"]
-    assert {"path": "datasets/voc12_init.npy", "format": "fg-ratio-npy-dict",
-            "splits": ["train_aug", "val"]} in entries  # fmt: skip
+    prior = {"path": "datasets/voc12_init.npy", "format": "fg-ratio-npy-dict",
+             "splits": ["train_aug", "val"]}  # fmt: skip
+    assert prior in _method(smoke)["lists"]["voc"]
+    assert prior not in _method(full)["lists"]["voc"]  # smoke-only: real runs never write it
 
 
 def test_real_run_reads_the_drive_prior_as_a_manual_weights_file() -> None:
@@ -223,6 +224,7 @@ def test_real_run_reads_the_drive_prior_as_a_manual_weights_file() -> None:
     assert "1Z3bQibe40XeoXT4QOFWNcDpE4C6fBCxO" in weights["voc12_init.pth"]["manual"]
     assert "allenwu97/Spatial-BCE" in weights["voc12_init.npy"]["manual"]
     assert weights["voc12_init.pth"]["smoke"] == "resnet38-spatial-threshold-heads"
+    assert "smoke" not in weights["voc12_init.npy"]  # not a network: no random-init stand-in
 
 
 def test_evaluations_and_both_finals_read_the_same_pseudo_labels() -> None:

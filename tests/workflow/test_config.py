@@ -193,3 +193,43 @@ def test_image_template_must_only_use_image(workdir: Path) -> None:
     executor = {"kind": "docker", "docker": {"image": "hfpl/{name}:latest"}}
     with pytest.raises(ConfigError, match=r"executor.docker.image: .* not a template over"):
         load_workflow_config(_config(executor=executor), SCHEMAS)
+
+
+PRIOR = {"path": "prior.npy", "format": "fg-ratio-npy-dict", "splits": ["train_aug"]}
+IDS = {"path": "train.txt", "format": "id-per-line", "split": "train_aug"}
+
+
+def test_smoke_lists_are_written_in_smoke_mode_only(workdir: Path) -> None:
+    doc = yaml.safe_load((fixture_project.HERE / "methods" / "fixture.yaml").read_text())
+    smoke = {**doc["smoke"], "lists": {"voc": [PRIOR]}}
+    _write_method(workdir, "fixture", lists={"voc": [IDS]}, smoke=smoke)
+    assert load_workflow_config(_config(), SCHEMAS).methods["fixture"]["lists"] == {"voc": [IDS]}
+    cfg = load_workflow_config(_config(smoke=True), SCHEMAS)
+    assert cfg.methods["fixture"]["lists"] == {"voc": [IDS, PRIOR]}
+    _write_method(workdir, "fixture", smoke={**smoke, "lists": {"coco": [PRIOR]}})
+    with pytest.raises(ConfigError, match=r"smoke.lists.coco: the method does not support 'coco'"):
+        load_workflow_config(_config(), SCHEMAS)  # checked in a real run's config too
+
+
+def test_smoke_step_must_not_name_weights_without_a_stand_in(workdir: Path) -> None:
+    doc = yaml.safe_load((fixture_project.HERE / "methods" / "fixture.yaml").read_text())
+    prior = {"urls": [], "manual": "from the authors' Drive", "loading": "np.load"}
+    doc["steps"]["cams"]["argv"] += ["--prior", "{weights_dir}/prior.npy"]
+    (workdir / "fixture/methods/fixture.yaml").write_text(
+        yaml.safe_dump({**doc, "weights": {"prior.npy": prior}})
+    )
+    cfg = load_workflow_config(_config(), SCHEMAS)  # a real run fetches it (manual message)
+    assert "prior.npy" in cfg.weights
+    with pytest.raises(ConfigError) as err:
+        load_workflow_config(_config(smoke=True), SCHEMAS)
+    assert str(err.value) == (
+        "fixture/methods/fixture.yaml: steps.cams: in smoke mode it names "
+        "{weights_dir}/prior.npy, which has no smoke stand-in (weights.prior.npy.smoke); give it "
+        "one, or override the step in smoke.steps to read a smoke-only list (smoke.lists)"
+    )
+    smoke_argv = [a for a in doc["steps"]["cams"]["argv"] if "prior" not in a]
+    doc["smoke"]["steps"]["cams"] = {"argv": smoke_argv}
+    (workdir / "fixture/methods/fixture.yaml").write_text(
+        yaml.safe_dump({**doc, "weights": {"prior.npy": prior}})
+    )
+    load_workflow_config(_config(smoke=True), SCHEMAS)

@@ -3,7 +3,8 @@
 Besides the schema, a method's templates may use only known placeholders, existing repos,
 earlier steps and defined params; an evaluation's ``format`` must name a reader of
 :data:`hfpl.metrics.readers.READERS`; ``lists`` and steps' ``per_dataset`` may only name
-datasets the method supports.
+datasets the method supports; in smoke mode no step may name a weights file without a ``smoke``
+stand-in.
 Facts across methods (a weights file declared twice) are checked by :func:`shared_weights`.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hfpl.workflow import templates
-from hfpl.workflow.params import step_templates
+from hfpl.workflow.params import run_templates, step_templates
 from hfpl.workflow.schema import ConfigError, deep_merge, load_schema, read_yaml, validate
 
 DEFAULT_DATASETS = ("voc",)
@@ -26,7 +27,8 @@ DEFAULT_IMAGE = "base"
 class MethodFile:
     """A validated method document and what its file says beyond the steps.
 
-    ``doc``: the document without ``smoke:`` (its step overrides merged in smoke mode);
+    ``doc``: the document without ``smoke:`` (in smoke mode its step overrides merged and its
+    smoke-only list files appended to ``lists``);
     ``smoke_data``: the smallest smoke data its smoke steps run on (``{images, size}``, may be
     empty).
     """
@@ -87,10 +89,12 @@ def _check_formats(doc: dict[str, Any], path: Path) -> None:
             )
 
 
-def _check_dataset_keys(doc: dict[str, Any], path: Path) -> None:
-    """``lists`` and each step's ``per_dataset`` name only datasets the method supports."""
+def _check_dataset_keys(doc: dict[str, Any], smoke_lists: dict[str, Any], path: Path) -> None:
+    """``lists``, ``smoke.lists`` and each step's ``per_dataset`` name only datasets the method
+    supports."""
     datasets = doc.get("datasets", list(DEFAULT_DATASETS))
     keys = [("lists", d) for d in doc.get("lists", {})]
+    keys += [("smoke.lists", d) for d in smoke_lists]
     keys += [
         (f"steps.{name}.per_dataset", d)
         for name, step in doc["steps"].items()
@@ -104,9 +108,24 @@ def _check_dataset_keys(doc: dict[str, Any], path: Path) -> None:
             )
 
 
+def _check_smoke_weights(doc: dict[str, Any], path: Path) -> None:
+    """Every weights file a (smoke) step names has a random-init stand-in."""
+    without = [n for n, facts in doc.get("weights", {}).items() if "smoke" not in facts]
+    for name, step in doc["steps"].items():
+        used = " ".join(run_templates(step))
+        for weights in without:
+            if f"{{weights_dir}}/{weights}" in used:
+                raise ConfigError(
+                    f"{path}: steps.{name}: in smoke mode it names {{weights_dir}}/{weights}, "
+                    f"which has no smoke stand-in (weights.{weights}.smoke); give it one, or "
+                    "override the step in smoke.steps to read a smoke-only list (smoke.lists)"
+                )
+
+
 def load_method(path: Path, smoke: bool, schema_dir: Path) -> MethodFile:
     """Read and validate one method file; with ``smoke``, merge its ``smoke.steps`` overrides
-    (an overridden step keeps only the override's ``per_dataset``)."""
+    (an overridden step keeps only the override's ``per_dataset``) and append its
+    ``smoke.lists`` to ``lists``."""
     doc = read_yaml(path)
     validate(doc, load_schema(schema_dir, "method"), path)
     overrides = doc.pop("smoke", {})
@@ -122,9 +141,12 @@ def load_method(path: Path, smoke: bool, schema_dir: Path) -> MethodFile:
             # a smoke step is its own small job: the paper-sized per_dataset does not apply
             if "per_dataset" in doc["steps"][name]:
                 doc["steps"][name]["per_dataset"] = step.get("per_dataset", {})
+        for dataset, files in overrides.get("lists", {}).items():
+            doc.setdefault("lists", {})[dataset] = [*doc["lists"].get(dataset, []), *files]
+        _check_smoke_weights(doc, path)
     _check_steps(doc, path)
     _check_formats(doc, path)
-    _check_dataset_keys(doc, path)
+    _check_dataset_keys(doc, overrides.get("lists", {}), path)
     return MethodFile(path, doc, dict(overrides.get("data", {})))
 
 
