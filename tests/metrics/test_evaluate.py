@@ -78,6 +78,10 @@ def test_png_matches_reference(dataset, convention):
     assert result["sweep"] is None and result["num_classes"] == K
     assert result["format"] == "label-png"
     assert list(result["per_class"])[:2] == ["background", "aeroplane"]
+    for other in ("present", "all", "gt"):  # every convention recorded beside the chosen one
+        ref_other = ref_evaluate(zip(dataset["preds"], dataset["gts"], strict=True), K, other)
+        assert result["J_by_convention"][other] == pytest.approx(100 * ref_other["J"], abs=1e-9)
+    assert result["J_by_convention"][convention] == result["J"]
 
 
 def test_jobs_do_not_change_numbers(dataset):

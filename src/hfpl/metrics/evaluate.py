@@ -183,7 +183,8 @@ def evaluate_dir(
     Thresholded formats need ``bg_threshold`` or ``sweep`` (``"START:STOP:STEP"``, STOP
     inclusive, or a list of thresholds; the best t by J is chosen). ``num_classes``: labels
     incl. background (VOC 21, COCO 81); no default, so that no dataset is assumed.
-    Returns the evaluator JSON dict: "J", "F", "JF" (percent), "per_class"
+    Returns the evaluator JSON dict: "J", "F", "JF" (percent), "J_by_convention" (J at the
+    chosen threshold under every convention of ``J_CONVENTIONS``), "per_class"
     ({name: {"J", "F"}}, None where undefined), "bg_threshold", "sweep" ([{"t", "J", "F", "JF"}]
     or None), "n_images", "n_missing_as_background", "num_classes", "format", "conventions",
     "hfpl_version". Raises ``EvalInputError`` (a ValueError) on bad input.
@@ -227,8 +228,12 @@ def evaluate_dir(
 
     results = [acc.compute(j_convention) for acc in accs]
     best = int(np.argmax([-np.inf if math.isnan(r.j) else r.j for r in results]))
+    # upstream evaluators average differently (J_CONVENTIONS): every one beside the chosen J,
+    # so a number compares with the method's own log (e.g. PMM skips classes without GT)
+    j_by_convention = {c: _percent(accs[best].confusion.miou(c)) for c in J_CONVENTIONS}
     return _report(
         results,
+        j_by_convention,
         best,
         thresholds,
         sweep is not None,
@@ -247,6 +252,7 @@ def _merge(accs: list[JFAccumulator], part: list[JFAccumulator]) -> None:
 
 def _report(
     results: list[JFResult],
+    j_by_convention: dict[str, float | None],
     best: int,
     thresholds: list[float | None],
     is_sweep: bool,
@@ -271,6 +277,7 @@ def _report(
         "J": _percent(chosen.j),
         "F": _percent(chosen.f),
         "JF": _percent(chosen.jf),
+        "J_by_convention": j_by_convention,
         "per_class": per_class,
         "bg_threshold": thresholds[best],
         "sweep": sweep_rows if is_sweep else None,
