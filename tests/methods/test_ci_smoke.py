@@ -9,8 +9,9 @@ network, with the data read-only, as the invoking uid:gid; run as root, the work
 unprivileged ``HFPL_CI_UID`` (default 4321; it keeps only CAP_DAC_READ_SEARCH, to read the venv
 and checkout wherever root keeps them) so that the containers are non-root too. Checked per row:
 every step's manifest (exit 0, the docker executor, the image's id), that the step's outputs
-belong to that uid, every evaluation JSON the YAML declares, and the row's isl_fsl lines in the
-smoke tables.
+belong to that uid, every evaluation JSON the YAML declares (where it names the upstream
+evaluator's printed J, `upstream_log`, that ours agrees with it), and the row's isl_fsl lines in
+the smoke tables.
 
 The smoke data (one tree per dataset, sized for the most demanding row), the weight stand-ins and
 the checkouts are made once and shared by all rows; each row has its own results dir. The
@@ -231,10 +232,13 @@ def _check_row(ci: Ci, method: str, spec: dict, image: str, image_id: str, resul
             made = [p for p in step_dir.rglob("*") if p.is_file()]
             assert made, step
             assert ci.uid != 0 and all(p.stat().st_uid == ci.uid for p in made), step
-            for evaluation in step_spec.get("evaluations", {}):
+            for evaluation, ev_spec in step_spec.get("evaluations", {}).items():
                 metrics = json.loads((step_dir / "metrics" / f"{evaluation}.json").read_text())
                 assert metrics["n_images"] > 0 and metrics["num_classes"] > 1, evaluation
                 assert 0 <= metrics["J"] <= 100, evaluation
+                if "upstream_log" in ev_spec:  # the upstream evaluator printed the same J
+                    up = metrics["upstream"]
+                    assert up["agrees"], f"{evaluation}: ours - upstream = {up['difference']}"
     _check_tables(method, datasets, results)
 
 

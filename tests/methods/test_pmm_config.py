@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from hfpl.metrics.upstream import read_upstream_j
 from hfpl.workflow import plan
 from hfpl.workflow.config import Run, load_workflow_config
 
@@ -139,7 +140,7 @@ def test_evaluations_and_protocol() -> None:
         for name, spec in body.get("evaluations", {}).items()
     }
     assert evaluations == {
-        "cam_val": ("cam_val", "cam-dict", "0.05:0.20:0.01"),
+        "cam_val": ("cam_val", "cam-dict", "0.05:0.19:0.01"),
         "ppmg_val": ("cam_val", "label-png", None),
         "pseudo_train": ("pseudo_labels", "label-png", None),
         "final_val": ("test_final", "label-png", None),
@@ -157,3 +158,50 @@ def test_row_variants_have_the_paper_flags() -> None:
     for name in ("baseline", "isl", "fsl", "isl_fsl"):
         assert "pmm" not in cfg.variants[name].get("per_method", {}), name
     assert cfg.variants["isl_fsl"]["flags"]["--hfpl-fsl-weight"] == 1.0
+
+
+# log lines as PMM's run.py --eval (curve, then pipeline/evaluation.py's PPMG score) and mmseg's
+# --eval mIoU print them (shapes read from the smoke's step logs)
+PMM_LOG = """\
+5/20 background score: 0.050\tmIoU: 11.941%
+15/20 background score: 0.150\tmIoU: 12.708%
+19/20 background score: 0.190\tmIoU: 12.313%
+          0: 42.976%
+         12:  0.000%
+======================================================
+       mIoU:  2.920%
+"""
+MMSEG_LOG = """\
+Class                  IoU        Acc
+aeroplane             8.90     100.00
+Summary:
+Scope                 mIoU       mAcc       aAcc
+global               15.50      20.00      77.51
+"""
+
+
+def test_upstream_numbers_are_read_beside_ours(tmp_path) -> None:
+    """Each evaluation with an upstream evaluator names the number that evaluator printed for
+    the same predictions, in its convention (PMM: classes with GT; mmseg: nanmean)."""
+    method = _load(["baseline"]).methods["pmm"]
+    ups = {
+        name: spec["upstream_log"]
+        for body in method["steps"].values()
+        for name, spec in body.get("evaluations", {}).items()
+        if "upstream_log" in spec
+    }
+    assert set(ups) == {"cam_val", "ppmg_val", "final_val", "final_val_crf"}
+    (tmp_path / "pmm.log").write_text(PMM_LOG)
+    (tmp_path / "mmseg.log").write_text(MMSEG_LOG)
+    read = {
+        "cam_val": read_upstream_j(tmp_path / "pmm.log", ups["cam_val"]["regex"], 0.15),
+        "ppmg_val": read_upstream_j(tmp_path / "pmm.log", ups["ppmg_val"]["regex"], None),
+        "final_val": read_upstream_j(tmp_path / "mmseg.log", ups["final_val"]["regex"], None),
+    }
+    assert {k: (v["J"], v["t"]) for k, v in read.items()} == {
+        "cam_val": (12.708, 0.15), "ppmg_val": (2.92, None), "final_val": (15.5, None)
+    }  # fmt: skip
+    assert ups["final_val_crf"] == ups["final_val"]
+    conventions = {k: v["convention"] for k, v in ups.items()}
+    assert conventions == {"cam_val": "gt", "ppmg_val": "gt", "final_val": "present",
+                           "final_val_crf": "present"}  # fmt: skip

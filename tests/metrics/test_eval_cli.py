@@ -16,7 +16,7 @@ from hfpl.metrics.cli import read_ids, register
 
 CONTRACT_KEYS = {
     "J", "F", "JF", "per_class", "bg_threshold", "sweep", "n_images", "num_classes", "format",
-    "conventions", "hfpl_version",
+    "conventions", "hfpl_version", "J_by_convention", "upstream",
 }  # fmt: skip
 
 
@@ -186,3 +186,72 @@ def test_png_predictions_under_a_dict_format_name_the_png_format(small_set, caps
     err = _refused(small_set, capsys, argv)
     assert "3 of 3 predictions missing" in err
     assert "(2007_000032.png exists: --format label-png?)" in err
+
+
+CURVE = r"background score: (?P<t>[0-9.]+)\s+mIoU: (?P<J>[0-9.]+)%"  # PMM's CAM curve
+
+
+def _eval_with_log(small_set, log_lines: list[str], *extra: str) -> tuple[int, dict | None]:
+    (small_set / "step.log").write_text("".join(f"{line}\n" for line in log_lines))
+    out = small_set / "up.json"
+    rc = main(
+        ["eval", "--pred", str(small_set / "cam"), "--gt", str(small_set / "gt"), "--list",
+         str(small_set / "list.txt"), "--format", "cam-dict", "--sweep", "0:0.5:0.1", "--quiet",
+         "--num-classes", "21", "--upstream-log", str(small_set / "step.log"), *extra,
+         "--out", str(out)]
+    )  # fmt: skip
+    return rc, (json.loads(out.read_text()) if out.exists() else None)
+
+
+def _plain_sweep(small_set) -> dict:
+    """The same evaluation without an upstream log (its J per convention and threshold)."""
+    rc, data = _eval_with_log(small_set, ["x"], "--upstream-regex", "(?P<J>nomatch)")
+    assert rc == 2 and data is None  # no matching line: one error, no output
+    out = small_set / "plain.json"
+    main(["eval", "--pred", str(small_set / "cam"), "--gt", str(small_set / "gt"), "--list",
+          str(small_set / "list.txt"), "--format", "cam-dict", "--sweep", "0:0.5:0.1", "--quiet",
+          "--num-classes", "21", "--out", str(out)])  # fmt: skip
+    return json.loads(out.read_text())
+
+
+def test_upstream_curve_value_at_our_threshold_is_compared_in_its_convention(small_set, capsys):
+    plain = _plain_sweep(small_set)
+    t, j_gt = plain["bg_threshold"], plain["J_by_convention"]["gt"]
+    curve = [f"{k}/5 background score: {k / 10:.3f}\tmIoU: {50 + k:.3f}%" for k in range(6)]
+    curve[round(t * 10)] = f"x/5 background score: {t:.3f}\tmIoU: {j_gt:.3f}%"
+    rc, data = _eval_with_log(
+        small_set, curve, "--upstream-regex", CURVE, "--upstream-convention", "gt"
+    )
+    assert rc == 0 and data["J_by_convention"] == plain["J_by_convention"]
+    up = data["upstream"]
+    assert up["t"] == pytest.approx(t) and up["J"] == round(j_gt, 3) and up["agrees"] is True
+    assert up["convention"] == "gt" and abs(up["difference"]) <= 0.0005
+    assert "agrees" in capsys.readouterr().out
+    # the same number read as the other convention, or one print unit off: flagged
+    rc, data = _eval_with_log(small_set, curve, "--upstream-regex", CURVE)
+    differs = data["upstream"]["difference"] != pytest.approx(0, abs=5e-4)
+    assert data["upstream"]["agrees"] is (not differs)
+    curve[round(t * 10)] = f"x/5 background score: {t:.3f}\tmIoU: {j_gt + 0.001:.3f}%"
+    rc, data = _eval_with_log(
+        small_set, curve, "--upstream-regex", CURVE, "--upstream-convention", "gt"
+    )
+    assert rc == 0 and data["upstream"]["agrees"] is False
+    assert "DIFFERS" in capsys.readouterr().out
+
+
+def test_upstream_without_threshold_group_takes_the_last_match(small_set):
+    lines = ["global   10.00  1.0", "global   12.50  2.0"]
+    rc, data = _eval_with_log(small_set, lines, "--upstream-regex", r"^global\s+(?P<J>[0-9.]+)")
+    assert rc == 0 and data["upstream"]["J"] == 12.5 and data["upstream"]["t"] is None
+    assert data["upstream"]["printed_decimals"] == 2
+
+
+@pytest.mark.parametrize(
+    ("regex", "message"),
+    [("global (?P<X>[0-9.]+)", "has no named group (?P<J>...)"), (None, "go together")],
+)
+def test_upstream_bad_options_one_line(small_set, capsys, regex, message):
+    extra = [] if regex is None else ["--upstream-regex", regex]
+    rc, data = _eval_with_log(small_set, ["global 1.0"], *extra)
+    err = capsys.readouterr().err.strip()
+    assert rc == 2 and data is None and message in err and "\n" not in err

@@ -10,6 +10,7 @@ from hfpl.io import write_json_atomic
 from hfpl.metrics.confusion import J_CONVENTIONS
 from hfpl.metrics.evaluate import evaluate_dir
 from hfpl.metrics.readers import READERS, THRESHOLD_FORMATS, EvalInputError
+from hfpl.metrics.upstream import compare, read_upstream_j
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -58,6 +59,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="score missing prediction files as all background (as the authors' CAM scripts)",
     )
+    u = p.add_argument_group("the upstream evaluator's number beside ours (JSON key upstream)")
+    u.add_argument("--upstream-log", type=Path, help="log in which the upstream script printed J")
+    u.add_argument(
+        "--upstream-regex",
+        help="regular expression with a group (?P<J>...) in percent [and (?P<t>...) per threshold]",
+    )
+    u.add_argument(
+        "--upstream-convention",
+        choices=sorted(J_CONVENTIONS),
+        default="present",
+        help="how the upstream script averages over classes",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--out", required=True, type=Path, help="metrics JSON to write")
     p.set_defaults(func=run)
@@ -79,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
             raise EvalInputError(
                 "--num-classes is required: classes incl. background (VOC 21, COCO 81)"
             )
+        if (args.upstream_log is None) != (args.upstream_regex is None):
+            raise EvalInputError("--upstream-log and --upstream-regex go together")
         result = evaluate_dir(
             args.pred,
             args.gt,
@@ -92,6 +107,11 @@ def run(args: argparse.Namespace) -> int:
             j_convention=args.j_convention,
             progress=not args.quiet,
         )
+        result["upstream"] = None
+        if args.upstream_log is not None:
+            found = read_upstream_j(args.upstream_log, args.upstream_regex, result["bg_threshold"])
+            ours = result["J_by_convention"][args.upstream_convention]
+            result["upstream"] = compare(ours, found, args.upstream_convention)
     except EvalInputError as err:
         print(f"hfpl eval: error: {err}", file=sys.stderr)
         return 2
@@ -100,4 +120,9 @@ def run(args: argparse.Namespace) -> int:
     if result["bg_threshold"] is not None:
         summary += f"  (t = {result['bg_threshold']})"
     print(f"{summary}  [{result['n_images']} images] -> {args.out}")
+    if result["upstream"] is not None:
+        up = result["upstream"]
+        diff = "n/a" if up["difference"] is None else f"{up['difference']:+.4f}"
+        verdict = "agrees" if up["agrees"] else "DIFFERS"
+        print(f"upstream J {up['J']} ({up['convention']}): {verdict}, ours - upstream {diff}")
     return 0

@@ -71,12 +71,24 @@ def _check_steps(doc: dict[str, Any], path: Path) -> None:
 
 
 def _check_formats(doc: dict[str, Any], path: Path) -> None:
-    """Every evaluation's ``format`` is a key of the evaluator's reader registry."""
-    formats = {
-        (name, ev_name): ev["format"]
+    """Every evaluation's ``format`` is a key of the evaluator's reader registry; an
+    ``upstream_log.regex`` compiles and has the named group ``J``."""
+    evaluations = {
+        (name, ev_name): ev
         for name, step in doc["steps"].items()
         for ev_name, ev in step.get("evaluations", {}).items()
     }
+    for (name, ev_name), ev in evaluations.items():
+        if "upstream_log" not in ev:
+            continue
+        where = f"{path}: steps.{name}.evaluations.{ev_name}.upstream_log.regex"
+        try:
+            groups = re.compile(ev["upstream_log"]["regex"]).groupindex
+        except re.error as err:
+            raise ConfigError(f"{where}: not a regular expression ({err}); fix it") from None
+        if "J" not in groups:
+            raise ConfigError(f"{where}: no named group (?P<J>...) for the printed J; add one")
+    formats = {key: ev["format"] for key, ev in evaluations.items()}
     if not formats:
         return
     from hfpl.metrics.readers import READERS  # numpy + PIL: only for methods that evaluate

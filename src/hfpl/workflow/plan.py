@@ -394,6 +394,10 @@ def evaluation_argv(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -
         argv += ["--bg-threshold", str(ev["bg_threshold"])]
     if "sweep" in ev:
         argv += ["--sweep", ev["sweep"]]
+    if "upstream_log" in ev:
+        up = ev["upstream_log"]
+        argv += ["--upstream-log", layout.log(run_dir(cfg, run, step)), "--upstream-regex",
+                 up["regex"], "--upstream-convention", up["convention"]]  # fmt: skip
     return [*argv, "--out", metrics_path(cfg, run, step, evaluation)]
 
 

@@ -1,0 +1,56 @@
+"""The upstream evaluator's own number beside ours: parsed from a step's log, compared in the
+same J convention.
+
+Several upstream scripts print their own mIoU for the predictions we score (PMM's CAM curve and
+PPMG evaluation, mmseg's ``--eval mIoU``). Recording that number next to ours, with the
+difference, shows in every metrics JSON whether our evaluator reads the same files the same way
+(the CI smoke asserts agreement where a method declares it). A log line is matched by a regular
+expression with a named group ``J`` (percent) and, for a printed threshold curve, ``t`` (the
+match at our chosen threshold is used); without ``t`` the last match counts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+from hfpl.metrics.readers import EvalInputError
+
+
+def _decimals(number: str) -> int:
+    return len(number.split(".")[1]) if "." in number else 0
+
+
+def read_upstream_j(log: Path, regex: str, threshold: float | None) -> dict:
+    """The upstream J in ``log``: ``{"J": float, "t": float | None, "printed_decimals": int}``.
+
+    With a ``t`` group the match whose t equals ``threshold`` (to 1e-9) is used, else the last.
+    Raises ``EvalInputError`` if the log is unreadable or holds no (matching) line.
+    """
+    try:
+        text = Path(log).read_text(errors="replace")
+    except OSError as err:
+        raise EvalInputError(f"cannot read the upstream log {log}: {err.strerror}") from None
+    pattern = re.compile(regex, re.MULTILINE)
+    if "J" not in pattern.groupindex:
+        raise EvalInputError(f"--upstream-regex {regex!r} has no named group (?P<J>...)")
+    matches = list(pattern.finditer(text))
+    if "t" in pattern.groupindex and threshold is not None:
+        matches = [m for m in matches if math.isclose(float(m["t"]), threshold, abs_tol=1e-9)]
+    if not matches:
+        at = f" at t = {threshold}" if "t" in pattern.groupindex else ""
+        raise EvalInputError(f"no line of {log} matches --upstream-regex {regex!r}{at}")
+    last = matches[-1]
+    t = float(last["t"]) if "t" in pattern.groupindex else None
+    return {"J": float(last["J"]), "t": t, "printed_decimals": _decimals(last["J"])}
+
+
+def compare(ours: float | None, upstream: dict, convention: str) -> dict:
+    """``upstream`` (from :func:`read_upstream_j`) beside ``ours`` (J in percent, that
+    convention): adds ``convention``, ``difference`` (ours - upstream) and ``agrees`` (within
+    half a unit of the upstream print's last decimal, i.e. equal up to its rounding)."""
+    tolerance = 0.5 * 10 ** -upstream["printed_decimals"] + 1e-9
+    difference = None if ours is None else ours - upstream["J"]
+    agrees = difference is not None and abs(difference) <= tolerance
+    return {**upstream, "convention": convention, "difference": difference, "agrees": agrees}
