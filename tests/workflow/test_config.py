@@ -233,3 +233,35 @@ def test_smoke_step_must_not_name_weights_without_a_stand_in(workdir: Path) -> N
         yaml.safe_dump({**doc, "weights": {"prior.npy": prior}})
     )
     load_workflow_config(_config(smoke=True), SCHEMAS)
+
+
+@pytest.mark.parametrize(
+    ("regex", "message"),
+    [("mIoU: ([0-9.]+)", "no named group (?P<J>...) for the printed J; add one"),
+     ("mIoU: (?P<J>[0-9.]+", "not a regular expression (missing ), unterminated subpattern")],
+)  # fmt: skip
+def test_upstream_log_regex_is_checked_at_load(workdir: Path, regex: str, message: str) -> None:
+    doc = yaml.safe_load((fixture_project.HERE / "methods" / "fixture.yaml").read_text())
+    doc["steps"]["cams"]["evaluations"]["cam_train"]["upstream_log"] = {
+        "regex": regex, "convention": "gt"
+    }  # fmt: skip
+    (workdir / "fixture/methods/fixture.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError) as err:
+        load_workflow_config(_config(), SCHEMAS)
+    where = "fixture/methods/fixture.yaml: steps.cams.evaluations.cam_train.upstream_log.regex"
+    assert str(err.value).startswith(f"{where}: {message}")
+
+
+def test_upstream_log_becomes_eval_arguments_on_the_step_log(workdir: Path) -> None:
+    doc = yaml.safe_load((fixture_project.HERE / "methods" / "fixture.yaml").read_text())
+    up = {"regex": "t (?P<t>[0-9.]+) J (?P<J>[0-9.]+)", "convention": "all"}
+    doc["steps"]["cams"]["evaluations"]["cam_train"]["upstream_log"] = up
+    (workdir / "fixture/methods/fixture.yaml").write_text(yaml.safe_dump(doc))
+    cfg = load_workflow_config(_config(), SCHEMAS)
+    run = Run("voc", "fixture", "baseline", 0)
+    argv = plan.evaluation_argv(cfg, run, "cams", "cam_train")
+    log = os.path.join(plan.run_dir(cfg, run, "cams"), "log.txt")
+    i = argv.index("--upstream-log")
+    assert argv[i : i + 6] == [
+        "--upstream-log", log, "--upstream-regex", up["regex"], "--upstream-convention", "all"
+    ]  # fmt: skip
