@@ -53,13 +53,17 @@ PAPER = {
 }
 
 
-def write_run(runs, method, variant, seed, evaluation, j, *, step="cam", exit_status=0, ds="voc"):
-    """One step's manifest + evaluator JSON in the run layout; F = J - 20, JF their mean."""
+def write_run(runs, method, variant, seed, evaluation, j, *, step="cam", exit_status=0, ds="voc",
+              upstream=None):  # fmt: skip
+    """One step's manifest + evaluator JSON in the run layout; F = J - 20, JF their mean;
+    ``upstream``: the JSON's upstream entry (the upstream script's printed J beside ours)."""
     step_dir = runs / ds / method / variant / f"seed{seed}" / step
     (step_dir / "metrics").mkdir(parents=True, exist_ok=True)
     if exit_status is not None:
         (step_dir / "manifest.json").write_text(json.dumps({"exit_status": exit_status}))
     metrics = {"J": j, "F": j - 20, "JF": j - 10, "per_class": {}, "n_images": 3}
+    if upstream is not None:
+        metrics["upstream"] = upstream
     (step_dir / "metrics" / f"{evaluation}.json").write_text(json.dumps(metrics))
 
 
@@ -367,15 +371,17 @@ SEAM_METHOD = {
 }
 
 
-def _real_config_run(tmp_path, *, smoke=False, methods=None, study=None, extra=()):
-    """hfpl tables over config/tables.yaml + paper.yaml on SEAM finals (two seeds)."""
+def _real_config_run(tmp_path, *, smoke=False, methods=None, study=None, extra=(), upstream=None):
+    """hfpl tables over config/tables.yaml + paper.yaml on SEAM finals (two seeds);
+    ``upstream``: (variant, seed) -> the upstream entry of that run's final_val_crf JSON."""
     runs = tmp_path / "runs"
     identities = {}
     for seed in range(2):
         for variant, j in (("baseline", 63.0), ("isl_fsl", 66.5)):
             write_run(runs, "seam", variant, seed, "final_val", j - 2 + seed, step="test_final")
+            printed = (upstream or {}).get((variant, seed))
             write_run(runs, "seam", variant, seed, "final_val_crf", j + seed,
-                      step="test_final_crf")  # fmt: skip
+                      step="test_final_crf", upstream=printed)  # fmt: skip
             for step in ("test_final", "test_final_crf"):
                 identities[("seam", variant, seed, step)] = "x"
                 _manifest(runs, "seam", variant, seed, step, identity="x")
@@ -409,6 +415,24 @@ def test_finals_read_the_methods_protocol_with_no_crf_beside(tmp_path):
     reproduction = (tmp_path / "REPRODUCTION.md").read_text()
     assert "### table2" in reproduction and "test_final_crf/manifest.json" in reproduction
     assert "## Where a row diverged" in reproduction
+
+
+def test_reproduction_lists_our_evaluator_beside_the_upstream_numbers(tmp_path):
+    near = {"J": 63.0, "t": None, "convention": "present", "difference": 0.0004, "agrees": True}
+    far = {"J": 64.5, "t": 0.15, "convention": "gt", "difference": -0.5, "agrees": False}
+    _real_config_run(tmp_path, upstream={("baseline", 0): near, ("isl_fsl", 1): far})
+    text = (tmp_path / "REPRODUCTION.md").read_text()
+    assert "## Our evaluator beside the upstream scripts' own numbers" in text
+    assert "1 of 2 evaluations agree" in text
+    lines = [ln for ln in text.splitlines() if "upstream J" in ln]
+    assert len(lines) == 2
+    assert "seam/baseline/seed0 final_val_crf: upstream J 63.0 (present)" in lines[0]
+    assert lines[0].endswith("ours - upstream +0.0004: agrees")
+    assert "upstream J 64.5 at t 0.15 (gt), ours - upstream -0.5000: DIFFERS" in lines[1]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    _real_config_run(plain)  # no upstream entries: no section
+    assert "upstream scripts" not in (plain / "REPRODUCTION.md").read_text()
 
 
 def test_unknown_final_protocol_evaluation_is_one_line(tmp_path, capsys):

@@ -6,7 +6,9 @@ glance, written by ``hfpl tables`` from the tables' summaries.
 2. where each row diverged: the ``chain`` of ``config/tables.yaml`` (CAM -> pseudo-labels ->
    final, ours beside the paper's number where the paper has one, Sec. S.3), with the first step
    whose number deviates;
-3. the runs counted (manifest link, seed, commits, patch digests, executor image) and the stale
+3. where a method's YAML names an upstream script's printed J (``upstream_log``): ours beside
+   it, and whether they agree;
+4. the runs counted (manifest link, seed, commits, patch digests, executor image) and the stale
    runs left out (with the reason).
 """
 
@@ -116,6 +118,36 @@ def _provenance(manifest: dict[str, Any]) -> str:
     return "; ".join(parts) + (f"; {image}" if image else "")
 
 
+def _upstream_agreement(used: pd.DataFrame, base: Path, read_json) -> list[str]:
+    """Section lines: each counted evaluation whose metrics JSON holds the upstream script's
+    own printed J (``upstream``, from a method's ``upstream_log``) beside ours."""
+    lines, agree = [], 0
+    for _, run in used.drop_duplicates(["manifest", "evaluation"]).iterrows():
+        metrics = read_json(Path(run.manifest).parent / "metrics" / f"{run.evaluation}.json")
+        up = (metrics or {}).get("upstream")
+        if not up:
+            continue
+        agree += bool(up["agrees"])
+        diff = MISSING if up["difference"] is None else f"{up['difference']:+.4f}"
+        at = "" if up["t"] is None else f" at t {up['t']}"
+        lines.append(
+            f"- {_link(run.manifest, base)} {run.dataset}/{run.method}/{run.variant}/"
+            f"seed{run.seed} {run.evaluation}: upstream J {up['J']}{at} ({up['convention']}), "
+            f"ours - upstream {diff}: {'agrees' if up['agrees'] else 'DIFFERS'}"
+        )
+    if not lines:
+        return []
+    return [
+        "## Our evaluator beside the upstream scripts' own numbers",
+        "",
+        f"{agree} of {len(lines)} evaluations agree with the J the upstream script printed for "
+        "the same predictions (equal up to the print's rounding, in its J convention).",
+        "",
+        *sorted(lines),
+        "",
+    ]
+
+
 def write_reproduction(
     path: Path,
     summaries: dict[str, pd.DataFrame],
@@ -211,6 +243,7 @@ def write_reproduction(
             ),
             "",
         ]
+    out += _upstream_agreement(used, base, read_manifest)
     out += ["## Runs counted", ""]
     steps = used.drop_duplicates(["manifest"]).sort_values("manifest")
     for _, run in steps.iterrows():
