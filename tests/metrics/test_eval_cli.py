@@ -243,7 +243,7 @@ def test_upstream_without_threshold_group_takes_the_last_match(small_set):
     lines = ["global   10.00  1.0", "global   12.50  2.0"]
     rc, data = _eval_with_log(small_set, lines, "--upstream-regex", r"^global\s+(?P<J>[0-9.]+)")
     assert rc == 0 and data["upstream"]["J"] == 12.5 and data["upstream"]["t"] is None
-    assert data["upstream"]["printed_decimals"] == 2
+    assert data["upstream"]["resolution"] == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize(
@@ -255,3 +255,17 @@ def test_upstream_bad_options_one_line(small_set, capsys, regex, message):
     rc, data = _eval_with_log(small_set, ["global 1.0"], *extra)
     err = capsys.readouterr().err.strip()
     assert rc == 2 and data is None and message in err and "\n" not in err
+
+
+def test_upstream_fraction_is_scaled_to_percent(small_set):
+    plain = _plain_sweep(small_set)
+    j = plain["J_by_convention"]["present"]
+    regex = r"^mIoU=(?P<J>[0-9.]+)$"  # MCTformer's infer_seg.py prints a fraction
+    rc, data = _eval_with_log(small_set, [f"mIoU={j / 100:.3f}"], "--upstream-regex", regex,
+                              "--upstream-scale", "100")  # fmt: skip
+    up = data["upstream"]
+    assert rc == 0 and up["J"] == pytest.approx(round(j / 100, 3) * 100)
+    assert up["resolution"] == pytest.approx(0.1) and up["agrees"] is True
+    rc, data = _eval_with_log(small_set, [f"mIoU={j / 100 + 0.001:.3f}"], "--upstream-regex",
+                              regex, "--upstream-scale", "100")  # fmt: skip
+    assert data["upstream"]["agrees"] is False

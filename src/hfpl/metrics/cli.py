@@ -66,6 +66,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="regular expression with a group (?P<J>...) in percent [and (?P<t>...) per threshold]",
     )
     u.add_argument(
+        "--upstream-scale",
+        type=float,
+        default=1.0,
+        help="printed J x this = percent (100 for a fraction)",
+    )
+    u.add_argument(
         "--upstream-convention",
         choices=sorted(J_CONVENTIONS),
         default="present",
@@ -109,7 +115,9 @@ def run(args: argparse.Namespace) -> int:
         )
         result["upstream"] = None
         if args.upstream_log is not None:
-            found = read_upstream_j(args.upstream_log, args.upstream_regex, result["bg_threshold"])
+            found = read_upstream_j(
+                args.upstream_log, args.upstream_regex, result["bg_threshold"], args.upstream_scale
+            )
             ours = result["J_by_convention"][args.upstream_convention]
             result["upstream"] = compare(ours, found, args.upstream_convention)
     except EvalInputError as err:

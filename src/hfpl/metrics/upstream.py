@@ -5,8 +5,9 @@ Several upstream scripts print their own mIoU for the predictions we score (PMM'
 PPMG evaluation, mmseg's ``--eval mIoU``). Recording that number next to ours, with the
 difference, shows in every metrics JSON whether our evaluator reads the same files the same way
 (the CI smoke asserts agreement where a method declares it). A log line is matched by a regular
-expression with a named group ``J`` (percent) and, for a printed threshold curve, ``t`` (the
-match at our chosen threshold is used); without ``t`` the last match counts.
+expression with a named group ``J`` and, for a printed threshold curve, ``t`` (the match at
+our chosen threshold is used); without ``t`` the last match counts. ``scale`` turns the printed
+number into percent (1 for a percentage, 100 for a fraction such as MCTformer's ``mIoU=0.155``).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from hfpl.metrics.readers import EvalInputError
 
 
 def _decimals(number: str) -> int:
+    """Digits after the decimal point of a printed number."""
     return len(number.split(".")[1]) if "." in number else 0
 
 
-def read_upstream_j(log: Path, regex: str, threshold: float | None) -> dict:
-    """The upstream J in ``log``: ``{"J": float, "t": float | None, "printed_decimals": int}``.
+def read_upstream_j(log: Path, regex: str, threshold: float | None, scale: float = 1.0) -> dict:
+    """The upstream J in ``log``, in percent: ``{"J", "t", "resolution"}`` (``resolution``: one
+    unit of the print's last decimal, in percent).
 
     With a ``t`` group the match whose t equals ``threshold`` (to 1e-9) is used, else the last.
     Raises ``EvalInputError`` if the log is unreadable or holds no (matching) line.
@@ -43,14 +46,15 @@ def read_upstream_j(log: Path, regex: str, threshold: float | None) -> dict:
         raise EvalInputError(f"no line of {log} matches --upstream-regex {regex!r}{at}")
     last = matches[-1]
     t = float(last["t"]) if "t" in pattern.groupindex else None
-    return {"J": float(last["J"]), "t": t, "printed_decimals": _decimals(last["J"])}
+    resolution = scale * 10.0 ** -_decimals(last["J"])
+    return {"J": float(last["J"]) * scale, "t": t, "resolution": resolution}
 
 
 def compare(ours: float | None, upstream: dict, convention: str) -> dict:
     """``upstream`` (from :func:`read_upstream_j`) beside ``ours`` (J in percent, that
     convention): adds ``convention``, ``difference`` (ours - upstream) and ``agrees`` (within
     half a unit of the upstream print's last decimal, i.e. equal up to its rounding)."""
-    tolerance = 0.5 * 10 ** -upstream["printed_decimals"] + 1e-9
+    tolerance = 0.5 * upstream["resolution"] + 1e-9
     difference = None if ours is None else ours - upstream["J"]
     agrees = difference is not None and abs(difference) <= tolerance
     return {**upstream, "convention": convention, "difference": difference, "agrees": agrees}

@@ -398,6 +398,8 @@ def evaluation_argv(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -
         up = ev["upstream_log"]
         argv += ["--upstream-log", layout.log(run_dir(cfg, run, step)), "--upstream-regex",
                  up["regex"], "--upstream-convention", up["convention"]]  # fmt: skip
+        if "scale" in up:
+            argv += ["--upstream-scale", str(up["scale"])]
     return [*argv, "--out", metrics_path(cfg, run, step, evaluation)]
 
 
