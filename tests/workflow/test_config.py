@@ -265,3 +265,21 @@ def test_upstream_log_becomes_eval_arguments_on_the_step_log(workdir: Path) -> N
     assert argv[i : i + 6] == [
         "--upstream-log", log, "--upstream-regex", up["regex"], "--upstream-convention", "all"
     ]  # fmt: skip
+
+
+def test_upstream_log_file_is_a_template_over_the_step(workdir: Path) -> None:
+    doc = yaml.safe_load((fixture_project.HERE / "methods" / "fixture.yaml").read_text())
+    up = {"file": "{run_dir}/scores.json", "regex": '"Mean IoU": (?P<J>[0-9.]+)',
+          "convention": "gt", "scale": 100}  # fmt: skip
+    doc["steps"]["cams"]["evaluations"]["cam_train"]["upstream_log"] = up
+    (workdir / "fixture/methods/fixture.yaml").write_text(yaml.safe_dump(doc))
+    cfg = load_workflow_config(_config(), SCHEMAS)
+    run = Run("voc", "fixture", "baseline", 0)
+    argv = plan.evaluation_argv(cfg, run, "cams", "cam_train")
+    scores = os.path.join(os.path.abspath(plan.run_dir(cfg, run, "cams")), "scores.json")
+    assert argv[argv.index("--upstream-log") + 1] == scores
+    assert argv[argv.index("--upstream-scale") + 1] == "100"
+    up["file"] = "{run_dir}/{nope}/scores.json"
+    (workdir / "fixture/methods/fixture.yaml").write_text(yaml.safe_dump(doc))
+    with pytest.raises(ConfigError, match=r"steps.cams.evaluations.cam_train.upstream_log.file"):
+        load_workflow_config(_config(), SCHEMAS)

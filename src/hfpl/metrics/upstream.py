@@ -6,7 +6,8 @@ PPMG evaluation, mmseg's ``--eval mIoU``). Recording that number next to ours, w
 difference, shows in every metrics JSON whether our evaluator reads the same files the same way
 (the CI smoke asserts agreement where a method declares it). A log line is matched by a regular
 expression with a named group ``J`` and, for a printed threshold curve, ``t`` (the match at
-our chosen threshold is used); without ``t`` the last match counts. ``scale`` turns the printed
+our chosen threshold is used); without ``t`` the last match counts. The text is the step's log
+or a score file the script wrote (deeplab-pytorch's ``scores.json``). ``scale`` turns the printed
 number into percent (1 for a percentage, 100 for a fraction such as MCTformer's ``mIoU=0.155``).
 """
 
@@ -14,14 +15,19 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from hfpl.metrics.readers import EvalInputError
 
 
-def _decimals(number: str) -> int:
-    """Digits after the decimal point of a printed number."""
-    return len(number.split(".")[1]) if "." in number else 0
+def _unit(number: str) -> float:
+    """One unit of a printed number's last digit (``"12.708"`` -> 0.001, ``"5e-05"`` -> 1e-05)."""
+    try:
+        exponent = Decimal(number).as_tuple().exponent
+    except InvalidOperation:
+        raise EvalInputError(f"upstream J {number!r} is not a number; fix the regex") from None
+    return 10.0 ** int(exponent)
 
 
 def read_upstream_j(log: Path, regex: str, threshold: float | None, scale: float = 1.0) -> dict:
@@ -46,15 +52,16 @@ def read_upstream_j(log: Path, regex: str, threshold: float | None, scale: float
         raise EvalInputError(f"no line of {log} matches --upstream-regex {regex!r}{at}")
     last = matches[-1]
     t = float(last["t"]) if "t" in pattern.groupindex else None
-    resolution = scale * 10.0 ** -_decimals(last["J"])
+    resolution = scale * _unit(last["J"])
     return {"J": float(last["J"]) * scale, "t": t, "resolution": resolution}
 
 
 def compare(ours: float | None, upstream: dict, convention: str) -> dict:
     """``upstream`` (from :func:`read_upstream_j`) beside ``ours`` (J in percent, that
     convention): adds ``convention``, ``difference`` (ours - upstream) and ``agrees`` (within
-    half a unit of the upstream print's last decimal, i.e. equal up to its rounding)."""
-    tolerance = 0.5 * upstream["resolution"] + 1e-9
+    half a unit of the upstream print's last decimal, i.e. equal up to its rounding; at least
+    1e-6 points, for full-precision prints whose last bits depend on summation order)."""
+    tolerance = max(0.5 * upstream["resolution"], 1e-6)
     difference = None if ours is None else ours - upstream["J"]
     agrees = difference is not None and abs(difference) <= tolerance
     return {**upstream, "convention": convention, "difference": difference, "agrees": agrees}

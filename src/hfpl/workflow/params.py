@@ -38,6 +38,8 @@ def step_templates(step: dict[str, Any]) -> list[tuple[str, str]]:
         items += [(f"evaluations.{ev_name}.{key}", ev[key]) for key in ("pred", "gt", "list")]
         if isinstance(ev.get("num_classes"), str):
             items.append((f"evaluations.{ev_name}.num_classes", ev["num_classes"]))
+        if "file" in ev.get("upstream_log", {}):
+            items.append((f"evaluations.{ev_name}.upstream_log.file", ev["upstream_log"]["file"]))
     return items
 
 

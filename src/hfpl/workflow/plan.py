@@ -396,7 +396,8 @@ def evaluation_argv(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -
         argv += ["--sweep", ev["sweep"]]
     if "upstream_log" in ev:
         up = ev["upstream_log"]
-        argv += ["--upstream-log", layout.log(run_dir(cfg, run, step)), "--upstream-regex",
+        log = templates.render(up["file"], values) if "file" in up else None
+        argv += ["--upstream-log", log or layout.log(run_dir(cfg, run, step)), "--upstream-regex",
                  up["regex"], "--upstream-convention", up["convention"]]  # fmt: skip
         if "scale" in up:
             argv += ["--upstream-scale", str(up["scale"])]
