@@ -248,7 +248,11 @@ def test_upstream_without_threshold_group_takes_the_last_match(small_set):
 
 @pytest.mark.parametrize(
     ("regex", "message"),
-    [("global (?P<X>[0-9.]+)", "has no named group (?P<J>...)"), (None, "go together")],
+    [
+        ("global (?P<X>[0-9.]+)", "has no named group (?P<J>...)"),
+        (None, "go together"),
+        ("global (?P<J>[0-9.]+", "is not a regular expression"),
+    ],
 )
 def test_upstream_bad_options_one_line(small_set, capsys, regex, message):
     extra = [] if regex is None else ["--upstream-regex", regex]

@@ -41,17 +41,23 @@ def read_upstream_j(log: Path, regex: str, threshold: float | None, scale: float
         text = Path(log).read_text(errors="replace")
     except OSError as err:
         raise EvalInputError(f"cannot read the upstream log {log}: {err.strerror}") from None
-    pattern = re.compile(regex, re.MULTILINE)
+    try:
+        pattern = re.compile(regex, re.MULTILINE)
+    except re.error as err:
+        raise EvalInputError(
+            f"--upstream-regex {regex!r} is not a regular expression ({err})"
+        ) from None
     if "J" not in pattern.groupindex:
         raise EvalInputError(f"--upstream-regex {regex!r} has no named group (?P<J>...)")
+    per_threshold = "t" in pattern.groupindex
     matches = list(pattern.finditer(text))
-    if "t" in pattern.groupindex and threshold is not None:
+    if per_threshold and threshold is not None:
         matches = [m for m in matches if math.isclose(float(m["t"]), threshold, abs_tol=1e-9)]
     if not matches:
-        at = f" at t = {threshold}" if "t" in pattern.groupindex else ""
+        at = f" at t = {threshold}" if per_threshold else ""
         raise EvalInputError(f"no line of {log} matches --upstream-regex {regex!r}{at}")
     last = matches[-1]
-    t = float(last["t"]) if "t" in pattern.groupindex else None
+    t = float(last["t"]) if per_threshold else None
     resolution = scale * _unit(last["J"])
     return {"J": float(last["J"]) * scale, "t": t, "resolution": resolution}
 
