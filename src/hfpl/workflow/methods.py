@@ -2,7 +2,8 @@
 
 Besides the schema, a method's templates may use only known placeholders, existing repos,
 earlier steps and defined params; an evaluation's ``format`` must name a reader of
-:data:`hfpl.metrics.readers.READERS`; ``lists`` and steps' ``per_dataset`` may only name
+:data:`hfpl.metrics.readers.READERS` and an ``upstream_log.regex`` must compile with a group
+``J``; ``lists`` and steps' ``per_dataset`` may only name
 datasets the method supports; in smoke mode no step may name a weights file without a ``smoke``
 stand-in.
 Facts across methods (a weights file declared twice) are checked by :func:`shared_weights`.
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hfpl.workflow import templates
-from hfpl.workflow.params import run_templates, step_templates
+from hfpl.workflow.params import named_weights, step_templates
 from hfpl.workflow.schema import ConfigError, deep_merge, load_schema, read_yaml, validate
 
 DEFAULT_DATASETS = ("voc",)
@@ -70,15 +71,18 @@ def _check_steps(doc: dict[str, Any], path: Path) -> None:
         earlier.append(name)
 
 
-def _check_formats(doc: dict[str, Any], path: Path) -> None:
-    """Every evaluation's ``format`` is a key of the evaluator's reader registry; an
-    ``upstream_log.regex`` compiles and has the named group ``J``."""
-    evaluations = {
+def _evaluations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(step, evaluation) -> the evaluation's spec, over every step."""
+    return {
         (name, ev_name): ev
         for name, step in doc["steps"].items()
         for ev_name, ev in step.get("evaluations", {}).items()
     }
-    for (name, ev_name), ev in evaluations.items():
+
+
+def _check_upstream_logs(doc: dict[str, Any], path: Path) -> None:
+    """Every ``upstream_log.regex`` compiles and has the named group ``J``."""
+    for (name, ev_name), ev in _evaluations(doc).items():
         if "upstream_log" not in ev:
             continue
         where = f"{path}: steps.{name}.evaluations.{ev_name}.upstream_log.regex"
@@ -88,7 +92,11 @@ def _check_formats(doc: dict[str, Any], path: Path) -> None:
             raise ConfigError(f"{where}: not a regular expression ({err}); fix it") from None
         if "J" not in groups:
             raise ConfigError(f"{where}: no named group (?P<J>...) for the printed J; add one")
-    formats = {key: ev["format"] for key, ev in evaluations.items()}
+
+
+def _check_formats(doc: dict[str, Any], path: Path) -> None:
+    """Every evaluation's ``format`` is a key of the evaluator's reader registry."""
+    formats = {key: ev["format"] for key, ev in _evaluations(doc).items()}
     if not formats:
         return
     from hfpl.metrics.readers import READERS  # numpy + PIL: only for methods that evaluate
@@ -124,14 +132,12 @@ def _check_smoke_weights(doc: dict[str, Any], path: Path) -> None:
     """Every weights file a (smoke) step names has a random-init stand-in."""
     without = [n for n, facts in doc.get("weights", {}).items() if "smoke" not in facts]
     for name, step in doc["steps"].items():
-        used = " ".join(run_templates(step))
-        for weights in without:
-            if f"{{weights_dir}}/{weights}" in used:
-                raise ConfigError(
-                    f"{path}: steps.{name}: in smoke mode it names {{weights_dir}}/{weights}, "
-                    f"which has no smoke stand-in (weights.{weights}.smoke); give it one, or "
-                    "override the step in smoke.steps to read a smoke-only list (smoke.lists)"
-                )
+        for weights in named_weights(step, without):
+            raise ConfigError(
+                f"{path}: steps.{name}: in smoke mode it names {{weights_dir}}/{weights}, "
+                f"which has no smoke stand-in (weights.{weights}.smoke); give it one, or "
+                "override the step in smoke.steps to read a smoke-only list (smoke.lists)"
+            )
 
 
 def load_method(path: Path, smoke: bool, schema_dir: Path) -> MethodFile:
@@ -158,6 +164,7 @@ def load_method(path: Path, smoke: bool, schema_dir: Path) -> MethodFile:
         _check_smoke_weights(doc, path)
     _check_steps(doc, path)
     _check_formats(doc, path)
+    _check_upstream_logs(doc, path)
     _check_dataset_keys(doc, overrides.get("lists", {}), path)
     return MethodFile(path, doc, dict(overrides.get("data", {})))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -47,3 +48,10 @@ def run_templates(step: dict[str, Any]) -> list[str]:
     """The templates a step's job renders (argv, cwd, inputs, env values)."""
     env = [str(v) for v in step.get("env", {}).values()]
     return [*step["argv"], step.get("cwd", ""), *step.get("inputs", []), *env]
+
+
+def named_weights(step: dict[str, Any], names: Iterable[str]) -> list[str]:
+    """Those of the weights files ``names`` that the step's templates name as
+    ``{weights_dir}/NAME``."""
+    used = " ".join(run_templates(step))
+    return [name for name in names if f"{{weights_dir}}/{name}" in used]

@@ -28,7 +28,7 @@ from hfpl.workflow import layout, templates
 from hfpl.workflow.config import IMAGE_OPTION, Repo, Run, WorkflowConfig
 from hfpl.workflow.jobs import CheckoutJob, StepJob
 from hfpl.workflow.methods import DEFAULT_IMAGE
-from hfpl.workflow.params import run_templates, variant_params
+from hfpl.workflow.params import named_weights, run_templates, variant_params
 from hfpl.workflow.resources import step_resources as resources_of
 from hfpl.workflow.variants import flag_items
 
@@ -200,9 +200,8 @@ def weights_args(cfg: WorkflowConfig, name: str) -> list[str]:
 
 def step_weights(cfg: WorkflowConfig, method: str, step: str) -> list[str]:
     """The declared weights files a step's templates name as ``{weights_dir}/NAME``."""
-    used = " ".join(run_templates(cfg.methods[method]["steps"][step]))
-    declared = cfg.methods[method].get("weights", {})
-    return [name for name in declared if f"{{weights_dir}}/{name}" in used]
+    doc = cfg.methods[method]
+    return named_weights(doc["steps"][step], doc.get("weights", {}))
 
 
 # ---- steps -----------------------------------------------------------------------------------
@@ -396,9 +395,11 @@ def evaluation_argv(cfg: WorkflowConfig, run: Run, step: str, evaluation: str) -
         argv += ["--sweep", ev["sweep"]]
     if "upstream_log" in ev:
         up = ev["upstream_log"]
-        log = templates.render(up["file"], values) if "file" in up else None
-        argv += ["--upstream-log", log or layout.log(run_dir(cfg, run, step)), "--upstream-regex",
-                 up["regex"], "--upstream-convention", up["convention"]]  # fmt: skip
+        # the score file the upstream script wrote, or the step's log
+        default_log = layout.log(run_dir(cfg, run, step))
+        log = templates.render(up["file"], values) if "file" in up else default_log
+        argv += ["--upstream-log", log, "--upstream-regex", up["regex"],
+                 "--upstream-convention", up["convention"]]  # fmt: skip
         if "scale" in up:
             argv += ["--upstream-scale", str(up["scale"])]
     return [*argv, "--out", metrics_path(cfg, run, step, evaluation)]
