@@ -19,7 +19,9 @@ workflow runs from a copy of the working tree in a temp dir (its own ``.snakemak
 
 Needs a Docker daemon with the images and ``HFPL_UPSTREAM_DIR``: skipped without them, except
 with ``HFPL_CI=1`` (.ci/run), where their absence fails the test. ``HFPL_CI_TIMINGS``: a file that
-gets one ``row<TAB>seconds<TAB>passed|failed`` line per row (.ci/run prints them).
+gets one ``row<TAB>seconds<TAB>passed|failed<TAB>reason`` line per row (.ci/run prints them at the
+end, where CI's log tail shows them; the reason is the failure's first line). A row's workflow runs
+at most ``HFPL_CI_ROW_TIMEOUT`` seconds (default 1500; the test's pytest timeout a minute more).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ METHODS = sorted(p.stem for p in (ROOT / "config" / "methods").glob("*.yaml"))
 VARIANT, SEED = "isl_fsl", 0
 PROFILE = ["config/config.yaml", "profiles/smoke/overrides.yaml"]
 IMAGE = os.environ.get("HFPL_CI_IMAGE", "hfpl/{image}:cpu")
-ROW_TIMEOUT_S = int(os.environ.get("HFPL_CI_ROW_TIMEOUT", "1800"))
+ROW_TIMEOUT_S = int(os.environ.get("HFPL_CI_ROW_TIMEOUT", "1500"))
 
 pytestmark = [pytest.mark.upstream, pytest.mark.docker]
 
@@ -177,13 +179,15 @@ def ci() -> Ci:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _record(method: str, seconds: float, status: str) -> None:
+def _record(method: str, seconds: float, status: str, reason: str = "") -> None:
     path = os.environ.get("HFPL_CI_TIMINGS")
     if path:
+        reason = " ".join(reason.split())[:300]  # one line: the TSV's last field
         with open(path, "a") as fh:
-            fh.write(f"{method}\t{seconds:.0f}\t{status}\n")
+            fh.write(f"{method}\t{seconds:.0f}\t{status}\t{reason}\n")
 
 
+@pytest.mark.timeout(ROW_TIMEOUT_S + 60)
 @pytest.mark.parametrize("method", METHODS)
 def test_ci_smoke(ci: Ci, method: str) -> None:
     spec = _method(method)
@@ -201,21 +205,26 @@ def test_ci_smoke(ci: Ci, method: str) -> None:
             _unavailable(f"no {repo['owner']}+{repo['name']}/repo under {ci.upstream}")
 
     results = ci.work / f"results-{method}"
-    t0, status = time.monotonic(), "failed"
+    t0, status, reason = time.monotonic(), "failed", ""
     try:
         done = ci.snakemake(method, results)
         output = done.stdout + done.stderr
         log = ci.work / f"{method}.log"
         log.write_text(output)
         errors = [ln for ln in output.splitlines() if re.search("error|exception", ln, re.I)][:5]
+        reason = errors[0] if errors else output.strip().rsplit("\n", 1)[-1]
         assert done.returncode == 0, (
             f"{method} CI smoke failed; first errors: {errors}; tail:\n{output[-4000:]}\n"
             f"(whole log: {log}, kept with HFPL_CI_KEEP=1)"
         )
+        reason = ""
         _check_row(ci, method, spec, image, image_id, results)
         status = "passed"
+    except BaseException as err:  # pytest's Failed and timeouts too
+        reason = reason or f"{type(err).__name__}: {err}"
+        raise
     finally:
-        _record(method, time.monotonic() - t0, status)
+        _record(method, time.monotonic() - t0, status, reason)
 
 
 def _check_row(ci: Ci, method: str, spec: dict, image: str, image_id: str, results: Path) -> None:
