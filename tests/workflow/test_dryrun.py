@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 import fixture_project as fp
@@ -67,7 +68,9 @@ def test_gpu_run_starts_with_preflight_and_asks_per_dataset(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr[-3000:]
     jobs = _jobs(done.stdout)
     marker = "results/preflight.json"
-    assert jobs[marker]["resources"] == "tmpdir=/tmp, gpu=2, runtime=10"
+    # snakemake's default tmpdir resource is the system temp dir (TMPDIR: .ci/run sets its own)
+    tmp = tempfile.gettempdir()
+    assert jobs[marker]["resources"] == f"tmpdir={tmp}, gpu=2, runtime=10"
     cams = {d: jobs[f"results/runs/{d}/fixture/baseline/seed0/cams/manifest.json"]
             for d in ("voc", "coco")}  # fmt: skip
     assert "gpu=1, runtime=5," in cams["voc"]["resources"]
